@@ -1,0 +1,276 @@
+//! The rules behind every suggestion: flags, the suggested ask and the next step. Pure functions
+//! of the practice's numbers and the date, so each rule is tested on its own.
+
+use crate::domain::{dates, div_round_half_up, Cents, PayerKind, PayerStatus};
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// Below this share of Medicare a panel is a walk-away candidate (DOMAIN: red flags).
+pub const WALK_AWAY_PCT_OF_MEDICARE: i64 = 80;
+/// A rate unchanged this long is due for review.
+pub const STALE_AFTER_YEARS: i32 = 2;
+/// The standard opening ask when nothing better anchors it.
+pub const STANDARD_ASK_PCT: i64 = 10;
+/// Asks above this are rarely granted in one round (typical first-round results are 5-25%).
+pub const MAX_ASK_PCT: i64 = 25;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "flag", rename_all = "kebab-case")]
+pub enum Flag {
+    BelowWalkAway { pct_tenths: i64 },
+    BelowOtherPayer { payer: String, rate: Cents },
+    Unchanged { since: NaiveDate },
+}
+
+impl Flag {
+    pub fn describe(&self) -> String {
+        match self {
+            Flag::BelowWalkAway { pct_tenths } => format!(
+                "{}.{}% of Medicare: below the {WALK_AWAY_PCT_OF_MEDICARE}% walk-away line",
+                pct_tenths / 10,
+                pct_tenths % 10
+            ),
+            Flag::BelowOtherPayer { payer, rate } => format!("below {payer} ({rate})"),
+            Flag::Unchanged { since } => format!("unchanged since {since}"),
+        }
+    }
+
+    pub fn short(&self) -> &'static str {
+        match self {
+            Flag::BelowWalkAway { .. } => "<80% MCR",
+            Flag::BelowOtherPayer { .. } => "below peers",
+            Flag::Unchanged { .. } => "stale",
+        }
+    }
+}
+
+/// What one code's comparison rests on.
+#[derive(Debug, Clone)]
+pub struct CodeFacts<'a> {
+    pub rate: Cents,
+    pub since: NaiveDate,
+    pub medicare: Option<Cents>,
+    pub best_other: Option<(&'a str, Cents)>,
+    pub market_mid: Option<Cents>,
+}
+
+pub fn flags(f: &CodeFacts<'_>, today: NaiveDate) -> Vec<Flag> {
+    let mut out = Vec::new();
+    if let Some(m) = f.medicare {
+        if f.rate.0 * 100 < m.0 * WALK_AWAY_PCT_OF_MEDICARE {
+            out.push(Flag::BelowWalkAway { pct_tenths: div_round_half_up(f.rate.0 as i128 * 1000, m.0 as i128) as i64 });
+        }
+    }
+    if let Some((payer, rate)) = f.best_other {
+        if rate > f.rate {
+            out.push(Flag::BelowOtherPayer { payer: payer.to_string(), rate });
+        }
+    }
+    if dates::add_years(f.since, STALE_AFTER_YEARS) <= today {
+        out.push(Flag::Unchanged { since: f.since });
+    }
+    out
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ask {
+    pub rate: Cents,
+    pub increase: Cents,
+    /// The rule that produced the number, in words.
+    pub rule: String,
+}
+
+fn pct_of(amount: Cents, pct: i64) -> Cents {
+    Cents(div_round_half_up(amount.0 as i128 * pct as i128, 100) as i64)
+}
+
+/// The ask for one code: the highest well-founded anchor (Medicare parity, the practice's best
+/// other payer, the market midpoint, or the standard raise), capped at a one-round maximum.
+pub fn suggested_ask(kind: PayerKind, f: &CodeFacts<'_>) -> Option<Ask> {
+    if !kind.is_negotiable() {
+        return None;
+    }
+    let standard = pct_of(f.rate, 100 + STANDARD_ASK_PCT);
+    let mut best = (standard, format!("standard {STANDARD_ASK_PCT}% raise"));
+    let mut consider = |amount: Cents, rule: String| {
+        if amount > best.0 {
+            best = (amount, rule);
+        }
+    };
+    if let Some(m) = f.medicare {
+        consider(m, format!("Medicare parity ({m})"));
+    }
+    if let Some((payer, rate)) = f.best_other {
+        consider(rate, format!("match {payer} ({rate})"));
+    }
+    if let Some(mid) = f.market_mid {
+        consider(mid, format!("market midpoint ({mid})"));
+    }
+    let cap = pct_of(f.rate, 100 + MAX_ASK_PCT);
+    let (rate, rule) = if best.0 > cap {
+        (cap, format!("{}, capped at +{MAX_ASK_PCT}% for one round", best.1))
+    } else {
+        best
+    };
+    Some(Ask { rate, increase: rate - f.rate, rule })
+}
+
+/// Yearly dollars of a per-session change at a weekly volume.
+pub fn yearly(per_session: Cents, weekly_volume: i64, weeks_per_year: i64) -> Cents {
+    Cents(per_session.0 * weekly_volume * weeks_per_year)
+}
+
+#[derive(Debug, Clone)]
+pub struct PayerTiming {
+    pub kind: PayerKind,
+    pub status: PayerStatus,
+    pub renewal_date: Option<NaiveDate>,
+    pub notice_days: i64,
+}
+
+/// When the renewal window opens and closes for the next anniversary on or after `today`.
+pub fn renewal_window(renewal: NaiveDate, notice_days: i64, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let anniversary = dates::next_anniversary(renewal, today);
+    (anniversary - chrono::Duration::days(notice_days), anniversary)
+}
+
+/// One line saying what to do next with this payer.
+pub fn next_step(t: &PayerTiming, payer_name: &str, any_flag: bool, stale_since: Option<NaiveDate>, today: NaiveDate) -> String {
+    match t.kind {
+        PayerKind::Medicare => {
+            return "Medicare pays one schedule to everyone in your locality: use it as the benchmark for your other payers, not as a negotiation target.".into()
+        }
+        PayerKind::Medicaid => {
+            return "State Medicaid rates are set by the state: push through your state professional association; managed Medicaid plans are where there is room to negotiate.".into()
+        }
+        _ => {}
+    }
+    match t.status {
+        PayerStatus::Applying => {
+            return format!("You have not signed with {payer_name} yet, the strongest moment to negotiate: answer their offer with your ask per code before you sign.")
+        }
+        PayerStatus::Dropped | PayerStatus::OutOfNetwork => {
+            return format!("You are not in network with {payer_name}: these rates only matter if you rejoin; set the status to applying when you do.")
+        }
+        PayerStatus::InNetwork => {}
+    }
+    if let Some(renewal) = t.renewal_date {
+        let (opens, anniversary) = renewal_window(renewal, t.notice_days, today);
+        let days_to_open = (opens - today).num_days();
+        if days_to_open > 0 {
+            let mut s = format!(
+                "The renewal window opens on {opens} ({days_to_open} days from now, {} days before the {anniversary} anniversary): build your case file and find the right contact now.",
+                t.notice_days
+            );
+            if let Some(since) = stale_since {
+                s.push_str(&format!(" Rates unchanged since {since} are also a reason to ask before then."));
+            }
+            return s;
+        }
+        let left = (anniversary - today).num_days();
+        return format!(
+            "You are inside the renewal window: {left} days to the {anniversary} anniversary. Call {payer_name}'s provider contracting team with your ask now."
+        );
+    }
+    if let Some(since) = stale_since {
+        return format!(
+            "Rates unchanged since {since} are due for review: call {payer_name}'s provider contracting team with your ask, then add the renewal date (/payer edit) so reminders can follow."
+        );
+    }
+    if any_flag {
+        return format!(
+            "Call {payer_name}'s provider contracting team (not customer service) with your ask, and add the contract's renewal date with /payer edit so the window is tracked."
+        );
+    }
+    format!("Add {payer_name}'s renewal date (/payer edit name:\"{payer_name}\" renewal:YYYY-MM-DD) so I can tell you when the negotiation window opens.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn facts<'a>(rate: i64) -> CodeFacts<'a> {
+        CodeFacts { rate: Cents(rate), since: d("2026-01-01"), medicare: None, best_other: None, market_mid: None }
+    }
+
+    #[test]
+    fn standard_raise_when_nothing_anchors_higher() {
+        let a = suggested_ask(PayerKind::Commercial, &facts(10000)).unwrap();
+        assert_eq!(a.rate, Cents(11000));
+        assert_eq!(a.increase, Cents(1000));
+        assert!(a.rule.contains("standard 10%"));
+    }
+
+    #[test]
+    fn highest_anchor_wins_and_is_capped() {
+        let mut f = facts(11850);
+        f.medicare = Some(Cents(12525));
+        f.best_other = Some(("Aetna", Cents(13500)));
+        let a = suggested_ask(PayerKind::Commercial, &f).unwrap();
+        assert_eq!(a.rate, Cents(13500));
+        assert_eq!(a.rule, "match Aetna ($135.00)");
+        f.medicare = Some(Cents(20000));
+        let a = suggested_ask(PayerKind::Commercial, &f).unwrap();
+        // 118.50 x 1.25 = 148.125 -> 148.13, rounded once.
+        assert_eq!(a.rate, Cents(14813));
+        assert!(a.rule.starts_with("Medicare parity ($200.00), capped at +25%"));
+    }
+
+    #[test]
+    fn no_ask_for_fixed_schedules() {
+        assert!(suggested_ask(PayerKind::Medicare, &facts(10000)).is_none());
+        assert!(suggested_ask(PayerKind::Medicaid, &facts(10000)).is_none());
+        assert!(suggested_ask(PayerKind::ManagedMedicaid, &facts(10000)).is_some());
+    }
+
+    #[test]
+    fn flags_walk_away_peers_and_stale() {
+        let mut f = facts(7900);
+        f.medicare = Some(Cents(10000));
+        f.best_other = Some(("Aetna", Cents(9000)));
+        f.since = d("2024-11-27");
+        let fl = flags(&f, d("2026-11-27"));
+        assert_eq!(fl.len(), 3);
+        assert_eq!(fl[0], Flag::BelowWalkAway { pct_tenths: 790 });
+        assert!(fl[0].describe().starts_with("79.0% of Medicare"));
+        f.rate = Cents(8000);
+        f.since = d("2024-11-28");
+        let fl = flags(&f, d("2026-11-27"));
+        assert_eq!(fl.len(), 1, "exactly 80% is not below the line, and 2 years less a day is not stale");
+    }
+
+    #[test]
+    fn yearly_impact_uses_volume_and_weeks() {
+        // DOMAIN: 25 sessions a week for 48 weeks at +$10 is +$12,000 a year.
+        assert_eq!(yearly(Cents(1000), 25, 48), Cents(1_200_000));
+    }
+
+    #[test]
+    fn next_step_follows_the_renewal_window() {
+        let t = PayerTiming {
+            kind: PayerKind::Commercial,
+            status: PayerStatus::InNetwork,
+            renewal_date: Some(d("2027-03-01")),
+            notice_days: 90,
+        };
+        let s = next_step(&t, "Cigna", false, None, d("2026-11-27"));
+        assert!(s.contains("opens on 2026-12-01 (4 days"), "{s}");
+        let s = next_step(&t, "Cigna", false, None, d("2026-12-15"));
+        assert!(s.contains("inside the renewal window: 76 days"), "{s}");
+        let t2 = PayerTiming { kind: PayerKind::Medicare, ..t.clone() };
+        assert!(next_step(&t2, "Medicare", true, None, d("2026-11-27")).contains("benchmark"));
+        let t3 = PayerTiming { status: PayerStatus::Applying, renewal_date: None, ..t };
+        assert!(next_step(&t3, "Cigna", true, None, d("2026-11-27")).contains("before you sign"));
+    }
+
+    #[test]
+    fn window_across_a_year_boundary() {
+        let (opens, anniv) = renewal_window(d("2020-01-15"), 90, d("2026-11-27"));
+        assert_eq!(anniv, d("2027-01-15"));
+        assert_eq!(opens, d("2026-10-17"));
+    }
+}

@@ -1,0 +1,163 @@
+//! One file per command family. Each handler takes the context and an invocation and returns a
+//! typed result; `Outcome` gathers them so adapters can render any of them.
+
+pub mod help;
+pub mod impact;
+pub mod payer;
+pub mod rate;
+pub mod rates;
+pub mod setup;
+
+use crate::catalog;
+use crate::context::Ctx;
+use crate::error::AppError;
+use crate::invocation::{Invocation, Platform};
+use crate::medicare::CodeInfo;
+use crate::reply::Reply;
+use crate::store::{Audit, Payer, Practice};
+use crate::suggest::closest;
+use serde::Serialize;
+
+/// Every typed result a command can produce.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Outcome {
+    Setup(setup::SetupResult),
+    Payer(payer::PayerChanged),
+    PayerList(payer::PayerList),
+    RateSet(rate::RateSet),
+    RateHistory(rate::RateHistory),
+    Rates(rates::RatesReport),
+    Ranking(rates::RankingReport),
+    Impact(impact::ImpactReport),
+    Help(help::HelpPage),
+}
+
+impl Outcome {
+    pub fn reply(&self) -> Reply {
+        match self {
+            Outcome::Setup(r) => r.reply(),
+            Outcome::Payer(r) => r.reply(),
+            Outcome::PayerList(r) => r.reply(),
+            Outcome::RateSet(r) => r.reply(),
+            Outcome::RateHistory(r) => r.reply(),
+            Outcome::Rates(r) => r.reply(),
+            Outcome::Ranking(r) => r.reply(),
+            Outcome::Impact(r) => r.reply(),
+            Outcome::Help(r) => r.reply(),
+        }
+    }
+}
+
+/// Runs one command. Permission checks happen here, once, from the catalogue.
+pub async fn dispatch(ctx: &Ctx, inv: &Invocation) -> Result<Outcome, AppError> {
+    let spec = catalog::command(&inv.command)
+        .ok_or_else(|| AppError::user(format!("There is no /{} command; /help lists them all", inv.command)))?;
+    let sub = match (&inv.subcommand, spec.subcommands.is_empty()) {
+        (Some(s), false) => Some(spec.subcommand(s).ok_or_else(|| {
+            AppError::user(format!(
+                "/{} has no `{s}`; use one of: {}",
+                spec.name,
+                spec.subcommands.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+            ))
+        })?),
+        (None, false) => {
+            return Err(AppError::user(format!(
+                "/{} needs one of: {}",
+                spec.name,
+                spec.subcommands.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+            )))
+        }
+        _ => None,
+    };
+    let mutates = sub.map(|s| s.mutates).unwrap_or(spec.mutates);
+    match (spec.name, sub.map(|s| s.name)) {
+        ("help", _) => help::run(inv),
+        ("setup", _) => setup::run(ctx, inv).await,
+        (name, sub) => {
+            let practice = practice_for(ctx, inv).await?;
+            if mutates {
+                check_manage(inv, &practice)?;
+            }
+            match (name, sub) {
+                ("payer", Some("add")) => payer::add(ctx, inv, &practice).await,
+                ("payer", Some("edit")) => payer::edit(ctx, inv, &practice).await,
+                ("payer", Some("list")) => payer::list(ctx, &practice).await,
+                ("payer", Some("remove")) => payer::remove(ctx, inv, &practice).await,
+                ("rate", Some("set")) => rate::set(ctx, inv, &practice).await,
+                ("rate", Some("history")) => rate::history(ctx, inv, &practice).await,
+                ("rates", _) => rates::run(ctx, inv, &practice).await,
+                ("impact", _) => impact::run(ctx, inv, &practice).await,
+                (name, sub) => Err(AppError::internal(
+                    "dispatching",
+                    std::io::Error::other(format!("catalogue entry /{name} {sub:?} has no handler")),
+                )),
+            }
+        }
+    }
+}
+
+/// The practice of the invocation's tenant. Console practices are created on first use; a chat
+/// server must run /setup first.
+pub async fn practice_for(ctx: &Ctx, inv: &Invocation) -> Result<Practice, AppError> {
+    let tenant = inv.tenant()?;
+    if tenant.platform == Platform::Console {
+        return ctx.store.ensure_practice(tenant, &tenant.external_id, ctx.clock.now()).await;
+    }
+    ctx.store.find_practice(tenant).await?.ok_or_else(|| {
+        AppError::NotSetUp(
+            "This server has no practice set up yet. Someone with Manage Server runs /setup locality:\"YOUR LOCALITY, ST\" credential:lcsw to start."
+                .into(),
+        )
+    })
+}
+
+pub fn check_manage(inv: &Invocation, practice: &Practice) -> Result<(), AppError> {
+    if inv.actor.can_manage {
+        return Ok(());
+    }
+    if let Some(role) = &practice.manager_role {
+        if inv.actor.roles.iter().any(|r| r == role) {
+            return Ok(());
+        }
+    }
+    Err(AppError::Forbidden(match &practice.manager_role {
+        Some(_) => "Only members with Manage Server or the practice's manager role can change data; ask one of them, or read with /rates and /payer list.".into(),
+        None => "Only members with Manage Server can change data here (an admin can name a role with /setup manager_role:); reading with /rates and /payer list is open to everyone.".into(),
+    }))
+}
+
+pub fn audit(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Audit {
+    Audit { practice_id: practice.id, actor: format!("{}:{}", inv.actor.name, inv.actor.id), at: ctx.clock.now() }
+}
+
+/// Finds a payer of this practice by name, or says which names are close.
+pub async fn resolve_payer(ctx: &Ctx, practice: &Practice, name: &str) -> Result<Payer, AppError> {
+    if let Some(p) = ctx.store.find_payer(practice.id, name).await? {
+        return Ok(p);
+    }
+    let names = ctx.store.payer_names(practice.id).await?;
+    if names.is_empty() {
+        return Err(AppError::user(format!(
+            "There is no payer named `{name}`, and no payers yet: add one with /payer add name:\"{name}\" kind:commercial"
+        )));
+    }
+    let near = closest(name, names.iter().map(String::as_str), 3);
+    Err(AppError::user(format!(
+        "There is no payer named `{name}`. Closest: {}. /payer list shows them all",
+        near.join(", ")
+    )))
+}
+
+/// A code we ship Medicare figures for, or the list of valid ones.
+pub fn resolve_cpt<'a>(ctx: &'a Ctx, code: &str) -> Result<&'a CodeInfo, AppError> {
+    let code = code.trim().to_ascii_uppercase();
+    ctx.medicare.code(&code).ok_or_else(|| {
+        let valid: Vec<&str> = ctx.medicare.codes().into_iter().map(|c| c.code.as_str()).collect();
+        AppError::user(format!("`{code}` is not a code raterise knows; use one of: {}", valid.join(", ")))
+    })
+}
+
+pub fn practice_today(ctx: &Ctx, practice: &Practice) -> chrono::NaiveDate {
+    ctx.today_in(&practice.time_zone)
+}

@@ -1,0 +1,498 @@
+//! /rates [payer]: one payer against Medicare, the practice's other payers and the market; or
+//! every payer ranked by what it pays relative to Medicare.
+
+use super::{practice_today, resolve_payer, Outcome};
+use crate::analysis::{self, CodeFacts, Flag, PayerTiming};
+use crate::context::Ctx;
+use crate::domain::{div_round_half_up, percent_of, Cents, Credential, PayerKind, PayerStatus, Setting};
+use crate::error::AppError;
+use crate::invocation::Invocation;
+use crate::market;
+use crate::medicare::{Locality, MedicareAmount};
+use crate::reply::{Align, Reply, Table, Tone};
+use crate::store::{CodeRate, Payer, Practice};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Benchmark {
+    pub year: u16,
+    pub locality: String,
+    pub locality_id: String,
+    pub credential: Credential,
+    pub credential_share_pct: u32,
+    pub setting: Setting,
+    pub conversion_factor: String,
+    pub source: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BestOther {
+    pub payer: String,
+    pub rate_cents: Cents,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MarketFigure {
+    pub low_cents: Cents,
+    pub mid_cents: Cents,
+    pub high_cents: Cents,
+    pub p90_cents: Cents,
+    pub observations: u32,
+    pub scope: &'static str,
+    pub as_of: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AskFigure {
+    pub rate_cents: Cents,
+    pub increase_cents: Cents,
+    pub increase_pct: Option<f64>,
+    pub rule: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RateRowReport {
+    pub cpt: String,
+    pub description: String,
+    pub rate_cents: Cents,
+    pub effective_date: NaiveDate,
+    pub unchanged_since: NaiveDate,
+    /// None when Medicare has no amount for the code (see `medicare_note`).
+    pub medicare_cents: Option<Cents>,
+    pub medicare_note: Option<String>,
+    pub pct_of_medicare: Option<f64>,
+    pub best_other: Option<BestOther>,
+    pub market: Option<MarketFigure>,
+    pub flags: Vec<Flag>,
+    pub ask: Option<AskFigure>,
+    pub weekly_volume: i64,
+    pub yearly_impact_cents: Option<Cents>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RatesReport {
+    pub payer: String,
+    pub kind: PayerKind,
+    pub status: PayerStatus,
+    pub negotiable: bool,
+    pub as_of: NaiveDate,
+    pub medicare: Benchmark,
+    pub rows: Vec<RateRowReport>,
+    pub yearly_impact_cents: Cents,
+    pub weighted_pct_of_medicare: Option<f64>,
+    pub next_step: String,
+    pub market_source: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RankedPayer {
+    pub payer: String,
+    pub kind: PayerKind,
+    pub status: PayerStatus,
+    pub codes: usize,
+    /// Volume-weighted; unweighted when the payer has no volume recorded.
+    pub pct_of_medicare: Option<f64>,
+    pub volume_weighted: bool,
+    pub revenue_per_session_cents: Option<Cents>,
+    pub yearly_sessions: i64,
+    pub yearly_revenue_cents: Cents,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RankingReport {
+    pub practice: String,
+    pub as_of: NaiveDate,
+    pub medicare: Benchmark,
+    pub payers: Vec<RankedPayer>,
+}
+
+/// The benchmark the practice compares against, or what to set up first.
+fn benchmark(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<(Benchmark, Locality), AppError> {
+    let locality = practice.locality_id.as_deref().and_then(|id| ctx.medicare.locality(id)).ok_or_else(|| {
+        AppError::NotSetUp(
+            "Set your Medicare locality first, so rates can be compared: /setup locality:\"MANHATTAN, NY\" credential:lcsw".into(),
+        )
+    })?;
+    let credential = match inv.parsed::<Credential>("credential")? {
+        Some(c) => c,
+        None => practice.credential.ok_or_else(|| {
+            AppError::NotSetUp(
+                "Set the credential that usually renders your sessions first: /setup credential:lcsw (or psychologist, lmft, lpc, np, pa, psychiatrist)".into(),
+            )
+        })?,
+    };
+    let year = match inv.integer("year")? {
+        None => ctx.medicare.latest_year(),
+        Some(y) => {
+            let years = ctx.medicare.years();
+            if !years.iter().any(|v| i64::from(*v) == y) {
+                return Err(AppError::user(format!(
+                    "There are no final Medicare figures for {y}; use one of: {}",
+                    years.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+                )));
+            }
+            y as u16
+        }
+    };
+    let cf = ctx.medicare.conversion_factor(year).map(|c| c.to_string()).unwrap_or_default();
+    Ok((
+        Benchmark {
+            year,
+            locality: locality.display_name(),
+            locality_id: locality.id(),
+            credential,
+            credential_share_pct: credential.medicare_share_pct(),
+            setting: practice.setting,
+            conversion_factor: cf,
+            source: crate::medicare::SOURCE,
+        },
+        locality.clone(),
+    ))
+}
+
+fn medicare_for(ctx: &Ctx, b: &Benchmark, cpt: &str) -> (Option<Cents>, Option<String>) {
+    match ctx.medicare.amount(cpt, &b.locality_id, b.year, b.credential, b.setting) {
+        Ok(MedicareAmount::Priced { cents, status, .. }) => (Some(cents), crate::medicare::status_note(status).map(str::to_string)),
+        Ok(MedicareAmount::NotPriced { reason }) => (None, Some(reason)),
+        Err(e) => (None, Some(e.to_string())),
+    }
+}
+
+pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
+    let (bench, _) = benchmark(ctx, inv, practice)?;
+    let today = practice_today(ctx, practice);
+    match inv.opt("payer") {
+        Some(name) => {
+            let payer = resolve_payer(ctx, practice, name).await?;
+            let payers = ctx.store.list_payers(practice.id).await?;
+            let codes = ctx.store.practice_code_rates(practice.id, today).await?;
+            Ok(Outcome::Rates(payer_report(ctx, practice, &payer, &payers, &codes, bench, today)))
+        }
+        None => {
+            let payers = ctx.store.list_payers(practice.id).await?;
+            let codes = ctx.store.practice_code_rates(practice.id, today).await?;
+            Ok(Outcome::Ranking(ranking(ctx, practice, &payers, &codes, bench, today)))
+        }
+    }
+}
+
+pub fn payer_report(
+    ctx: &Ctx,
+    practice: &Practice,
+    payer: &Payer,
+    payers: &[Payer],
+    codes: &[CodeRate],
+    medicare: Benchmark,
+    today: NaiveDate,
+) -> RatesReport {
+    let names: HashMap<i64, &Payer> = payers.iter().map(|p| (p.id, p)).collect();
+    // Best current rate per code among the practice's other in-network payers.
+    let mut best: HashMap<&str, (&str, Cents)> = HashMap::new();
+    for c in codes.iter().filter(|c| c.payer_id != payer.id) {
+        let (Some(cur), Some(other)) = (c.current, names.get(&c.payer_id)) else { continue };
+        // Fixed schedules (Medicare, Medicaid) are the benchmark, not peers to match.
+        if other.status != PayerStatus::InNetwork || !other.kind.is_negotiable() {
+            continue;
+        }
+        let e = best.entry(c.cpt.as_str()).or_insert((other.name.as_str(), cur.amount));
+        if cur.amount > e.1 {
+            *e = (other.name.as_str(), cur.amount);
+        }
+    }
+    let mut rows = Vec::new();
+    let mut total_impact = Cents::ZERO;
+    let (mut weighted_rate, mut weighted_mcr) = (0i128, 0i128);
+    for c in codes.iter().filter(|c| c.payer_id == payer.id) {
+        let Some(cur) = c.current else { continue };
+        let description = ctx.medicare.code(&c.cpt).map(|i| i.description.clone()).unwrap_or_default();
+        let (mcr, note) = medicare_for(ctx, &medicare, &c.cpt);
+        let market_ref = market::reference(&c.cpt);
+        let best_other = best.get(c.cpt.as_str()).copied();
+        let facts = CodeFacts {
+            rate: cur.amount,
+            since: cur.since,
+            medicare: mcr,
+            best_other,
+            market_mid: market_ref.map(|m| m.mid),
+        };
+        let flags = analysis::flags(&facts, today);
+        let ask = analysis::suggested_ask(payer.kind, &facts);
+        let yearly = ask.as_ref().map(|a| analysis::yearly(a.increase, c.weekly_volume, practice.weeks_per_year));
+        if let Some(y) = yearly {
+            total_impact = total_impact + y;
+        }
+        if let Some(m) = mcr {
+            let w = c.weekly_volume.max(0) as i128;
+            weighted_rate += cur.amount.0 as i128 * w;
+            weighted_mcr += m.0 as i128 * w;
+        }
+        rows.push(RateRowReport {
+            cpt: c.cpt.clone(),
+            description,
+            rate_cents: cur.amount,
+            effective_date: cur.effective_date,
+            unchanged_since: cur.since,
+            medicare_cents: mcr,
+            medicare_note: note,
+            pct_of_medicare: mcr.and_then(|m| percent_of(cur.amount, m)),
+            best_other: best_other.map(|(p, r)| BestOther { payer: p.to_string(), rate_cents: r }),
+            market: market_ref.map(|m| MarketFigure {
+                low_cents: m.low,
+                mid_cents: m.mid,
+                high_cents: m.high,
+                p90_cents: m.p90,
+                observations: m.observations,
+                scope: market::SCOPE,
+                as_of: market::AS_OF,
+            }),
+            flags,
+            ask: ask.map(|a| AskFigure {
+                rate_cents: a.rate,
+                increase_cents: a.increase,
+                increase_pct: percent_of(a.increase, cur.amount),
+                rule: a.rule,
+            }),
+            weekly_volume: c.weekly_volume,
+            yearly_impact_cents: yearly,
+        });
+    }
+    let stale_since = rows
+        .iter()
+        .flat_map(|r| r.flags.iter())
+        .filter_map(|f| match f {
+            Flag::Unchanged { since } => Some(*since),
+            _ => None,
+        })
+        .min();
+    let any_flag = rows.iter().any(|r| !r.flags.is_empty());
+    let timing = PayerTiming {
+        kind: payer.kind,
+        status: payer.status,
+        renewal_date: payer.renewal_date,
+        notice_days: payer.notice_days,
+    };
+    let next_step = if rows.is_empty() {
+        let q = if payer.name.contains(' ') { format!("\"{}\"", payer.name) } else { payer.name.clone() };
+        format!("No rates recorded for {} yet: add them with /rate set payer:{q} cpt:90837 amount:118.50", payer.name)
+    } else {
+        analysis::next_step(&timing, &payer.name, any_flag, stale_since, today)
+    };
+    let weighted_pct_of_medicare = if weighted_mcr > 0 {
+        Some(div_round_half_up(weighted_rate * 1000, weighted_mcr) as f64 / 10.0)
+    } else {
+        None
+    };
+    RatesReport {
+        payer: payer.name.clone(),
+        kind: payer.kind,
+        status: payer.status,
+        negotiable: payer.kind.is_negotiable(),
+        as_of: today,
+        medicare,
+        rows,
+        yearly_impact_cents: total_impact,
+        weighted_pct_of_medicare,
+        next_step,
+        market_source: market::CITATION,
+    }
+}
+
+pub fn ranking(
+    ctx: &Ctx,
+    practice: &Practice,
+    payers: &[Payer],
+    codes: &[CodeRate],
+    medicare: Benchmark,
+    today: NaiveDate,
+) -> RankingReport {
+    let mut mcr_cache: HashMap<&str, Option<Cents>> = HashMap::new();
+    let mut ranked: Vec<RankedPayer> = payers
+        .iter()
+        .map(|p| {
+            let mine: Vec<(&CodeRate, Cents)> =
+                codes.iter().filter(|c| c.payer_id == p.id).filter_map(|c| c.current.map(|cur| (c, cur.amount))).collect();
+            let volume_weighted = mine.iter().any(|(c, _)| c.weekly_volume > 0);
+            let (mut num, mut den) = (0i128, 0i128);
+            let (mut revenue, mut sessions) = (0i128, 0i64);
+            for (c, rate) in &mine {
+                let weight = if volume_weighted { c.weekly_volume.max(0) } else { 1 };
+                let mcr = *mcr_cache.entry(c.cpt.as_str()).or_insert_with(|| medicare_for(ctx, &medicare, &c.cpt).0);
+                if let Some(m) = mcr {
+                    num += rate.0 as i128 * weight as i128;
+                    den += m.0 as i128 * weight as i128;
+                }
+                revenue += rate.0 as i128 * c.weekly_volume.max(0) as i128;
+                sessions += c.weekly_volume.max(0);
+            }
+            RankedPayer {
+                payer: p.name.clone(),
+                kind: p.kind,
+                status: p.status,
+                codes: mine.len(),
+                pct_of_medicare: (den > 0).then(|| div_round_half_up(num * 1000, den) as f64 / 10.0),
+                volume_weighted,
+                revenue_per_session_cents: (sessions > 0).then(|| Cents(div_round_half_up(revenue, sessions as i128) as i64)),
+                yearly_sessions: sessions * practice.weeks_per_year,
+                yearly_revenue_cents: Cents((revenue * practice.weeks_per_year as i128) as i64),
+            }
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.pct_of_medicare
+            .unwrap_or(f64::NEG_INFINITY)
+            .total_cmp(&a.pct_of_medicare.unwrap_or(f64::NEG_INFINITY))
+            .then_with(|| a.payer.cmp(&b.payer))
+    });
+    RankingReport { practice: practice.name.clone(), as_of: today, medicare, payers: ranked }
+}
+
+fn pct(p: Option<f64>) -> String {
+    p.map(|v| format!("{v:.1}%")).unwrap_or_else(|| "n/a".into())
+}
+
+fn benchmark_line(b: &Benchmark) -> String {
+    format!(
+        "Medicare {} for {} ({}), {} at {}% share, {}; conversion factor {}.",
+        b.year,
+        b.locality,
+        b.locality_id,
+        b.credential.label(),
+        b.credential_share_pct,
+        b.setting.label(),
+        b.conversion_factor
+    )
+}
+
+impl RatesReport {
+    pub fn reply(&self) -> Reply {
+        let q = if self.payer.contains(' ') { format!("\"{}\"", self.payer) } else { self.payer.clone() };
+        let mut r = Reply::new(format!("{}: rates vs Medicare {} ({})", self.payer, self.medicare.year, self.medicare.locality));
+        r = r.text(benchmark_line(&self.medicare));
+        if self.rows.is_empty() {
+            return r.text(self.next_step.clone()).action("Record a rate", format!("/rate set payer:{q} cpt:90837 amount:"));
+        }
+        let mut t = Table::new(&[
+            ("Code", Align::Left),
+            ("Rate", Align::Right),
+            ("Medicare", Align::Right),
+            ("%MCR", Align::Right),
+            ("Best other", Align::Right),
+            ("UHC mid", Align::Right),
+            ("Ask", Align::Right),
+            ("Yearly", Align::Right),
+        ]);
+        for row in &self.rows {
+            t.push(vec![
+                row.cpt.clone(),
+                row.rate_cents.to_string(),
+                row.medicare_cents.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
+                pct(row.pct_of_medicare),
+                row.best_other.as_ref().map(|b| b.rate_cents.to_string()).unwrap_or_else(|| "-".into()),
+                row.market.as_ref().map(|m| m.mid_cents.to_string()).unwrap_or_else(|| "-".into()),
+                row.ask.as_ref().map(|a| a.rate_cents.to_string()).unwrap_or_else(|| "-".into()),
+                row.yearly_impact_cents.map(|c| format!("+{c}")).unwrap_or_else(|| "-".into()),
+            ]);
+        }
+        r = r.table(t);
+        let mut flags = Vec::new();
+        for row in &self.rows {
+            for f in &row.flags {
+                flags.push(format!("{}: {}", row.cpt, f.describe()));
+            }
+            if let Some(n) = &row.medicare_note {
+                flags.push(format!("{}: {n}", row.cpt));
+            }
+        }
+        r = r.notes("Flags", flags);
+        if self.negotiable {
+            let asks: Vec<String> = self
+                .rows
+                .iter()
+                .filter_map(|row| {
+                    row.ask.as_ref().map(|a| {
+                        format!(
+                            "{}: ask {} ({}{}) - {}",
+                            row.cpt,
+                            a.rate_cents,
+                            a.increase_pct.map(|p| format!("{p:+.1}%")).unwrap_or_default(),
+                            if row.weekly_volume > 0 { format!(", {} a week", row.weekly_volume) } else { String::new() },
+                            a.rule
+                        )
+                    })
+                })
+                .collect();
+            r = r.notes("Suggested ask", asks);
+            r = r.text(format!(
+                "If granted: +{} a year at your volume{}.",
+                self.yearly_impact_cents,
+                self.weighted_pct_of_medicare.map(|p| format!("; today {} pays {p:.1}% of Medicare, volume-weighted", self.payer)).unwrap_or_default()
+            ));
+        } else {
+            r = r.tone(Tone::Info);
+        }
+        r = r.notes("Next step", vec![self.next_step.clone()]);
+        if self.negotiable {
+            r = r.action("Draft the request", format!("/draft request payer:{q}"));
+            r = r.action("Start a negotiation", format!("/negotiate start payer:{q}"));
+        }
+        r.action("Rate history", format!("/rate history payer:{q}")).footer(format!(
+            "Medicare: {}. Market: {}.",
+            self.medicare.source, self.market_source
+        ))
+    }
+}
+
+impl RankingReport {
+    pub fn reply(&self) -> Reply {
+        let mut r = Reply::new(format!("{}: payers ranked by % of Medicare", self.practice)).text(benchmark_line(&self.medicare));
+        if self.payers.is_empty() {
+            return r.text("No payers yet: add them with /payer add name:Cigna kind:commercial").action("Add a payer", "/payer add name:\"Payer name\" kind:commercial");
+        }
+        let mut t = Table::new(&[
+            ("#", Align::Right),
+            ("Payer", Align::Left),
+            ("Kind", Align::Left),
+            ("%MCR", Align::Right),
+            ("Per session", Align::Right),
+            ("Sessions/yr", Align::Right),
+            ("Revenue/yr", Align::Right),
+        ]);
+        for (i, p) in self.payers.iter().enumerate() {
+            t.push(vec![
+                (i + 1).to_string(),
+                p.payer.clone(),
+                p.kind.key().into(),
+                format!("{}{}", pct(p.pct_of_medicare), if p.volume_weighted || p.pct_of_medicare.is_none() { "" } else { "*" }),
+                p.revenue_per_session_cents.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                p.yearly_sessions.to_string(),
+                p.yearly_revenue_cents.to_string(),
+            ]);
+        }
+        r = r.table(t);
+        let mut notes = Vec::new();
+        if self.payers.iter().any(|p| !p.volume_weighted && p.pct_of_medicare.is_some()) {
+            notes.push("* no weekly volume recorded: a plain average over codes (add volume with /payer edit volume:\"90837=10\")".to_string());
+        }
+        let negotiable: Vec<&RankedPayer> =
+            self.payers.iter().filter(|p| p.kind.is_negotiable() && p.pct_of_medicare.is_some()).collect();
+        if let (Some(top), Some(bottom)) = (negotiable.first(), negotiable.last()) {
+            if negotiable.len() > 1 {
+                notes.push(format!(
+                    "Most valuable negotiable panel: {} ({}); least: {} ({}), the first to work on.",
+                    top.payer,
+                    pct(top.pct_of_medicare),
+                    bottom.payer,
+                    pct(bottom.pct_of_medicare)
+                ));
+            }
+        }
+        r = r.notes("Notes", notes);
+        if let Some(bottom) = negotiable.last() {
+            let q = if bottom.payer.contains(' ') { format!("\"{}\"", bottom.payer) } else { bottom.payer.clone() };
+            r = r.action(format!("Examine {}", bottom.payer), format!("/rates payer:{q}"));
+        }
+        r.footer(format!("Medicare: {}.", self.medicare.source))
+    }
+}

@@ -1,0 +1,27 @@
+//! raterise-commands: everything the bot knows and does, with no chat platform in it.
+//!
+//! Data flows one way: platform event -> [`invocation::Invocation`] -> [`handlers::dispatch`]
+//! (store, medicare, drafts) -> typed result ([`handlers::Outcome`]) -> [`reply::Reply`] ->
+//! platform rendering.
+
+pub mod analysis;
+pub mod catalog;
+pub mod clock;
+pub mod command_line;
+pub mod context;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod handlers;
+pub mod invocation;
+pub mod market;
+pub mod medicare;
+pub mod reply;
+pub mod store;
+pub mod suggest;
+
+pub use context::Ctx;
+pub use error::{AppError, AppResult};
+pub use handlers::{dispatch, Outcome};
+pub use invocation::{Actor, Invocation, Platform, Tenant};
+pub use reply::Reply;
