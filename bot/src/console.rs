@@ -118,3 +118,80 @@ pub async fn chat(ctx: &Ctx, practice: &str) -> ExitCode {
     let _ = editor.save_history(&history);
     ExitCode::SUCCESS
 }
+
+/// Parses dollars with up to four decimals into ten-thousandths, exactly.
+fn parse_conversion_factor(s: &str) -> Option<i64> {
+    let s = s.trim().trim_start_matches('$');
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty() || frac.len() > 4 || !whole.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let frac = format!("{frac:0<4}");
+    Some(whole.parse::<i64>().ok()? * 10_000 + frac.parse::<i64>().ok()?)
+}
+
+pub async fn medicare_import(
+    ctx: &Ctx,
+    year: u16,
+    rvu: &std::path::Path,
+    gpci: &std::path::Path,
+    conversion_factor: &str,
+) -> ExitCode {
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).map_err(|e| format!("Could not read {}: {e}", p.display()));
+    let (rvu_csv, gpci_csv) = match (read(rvu), read(gpci)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let Some(cf) = parse_conversion_factor(conversion_factor) else {
+        eprintln!("`{conversion_factor}` is not a conversion factor; write dollars with up to four decimals, like 33.4009");
+        return ExitCode::from(1);
+    };
+    // Validate by building the merged data before anything is stored.
+    let merged = match ctx.medicare.with_release(year, &rvu_csv, &gpci_csv, cf) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let release = raterise_commands::store::medicare_releases::StoredRelease { year, rvu_csv, gpci_csv, cf_ten_thousandths: cf };
+    if let Err(e) = ctx.store.save_medicare_release(&release, &actor().name, ctx.clock.now()).await {
+        report(&e);
+        return ExitCode::from(2);
+    }
+    println!(
+        "Imported the {year} Medicare release: {} codes, {} localities, conversion factor {}. Every command now uses {} as the latest year.",
+        merged.codes().len(),
+        merged.localities().len(),
+        merged.conversion_factor(year).map(|c| c.to_string()).unwrap_or_default(),
+        merged.latest_year()
+    );
+    ExitCode::SUCCESS
+}
+
+pub fn medicare_info(ctx: &Ctx) -> ExitCode {
+    let m = &ctx.medicare;
+    for y in m.years() {
+        let cf = m.conversion_factor(y).map(|c| format!("{c} ({})", c.label)).unwrap_or_default();
+        println!("{y}: conversion factor {cf}");
+    }
+    println!("{} localities, {} codes: {}", m.localities().len(), m.codes().len(), m.codes().iter().map(|c| c.code.as_str()).collect::<Vec<_>>().join(" "));
+    println!("Default year: {} (the latest with final figures).", m.latest_year());
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_conversion_factor;
+
+    #[test]
+    fn conversion_factor_is_exact() {
+        assert_eq!(parse_conversion_factor("33.4009"), Some(334_009));
+        assert_eq!(parse_conversion_factor("$33.4"), Some(334_000));
+        assert_eq!(parse_conversion_factor("33.40091"), None);
+        assert_eq!(parse_conversion_factor("abc"), None);
+    }
+}

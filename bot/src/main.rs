@@ -40,6 +40,32 @@ enum Command {
     },
     /// An interactive prompt that takes the same command lines.
     Chat,
+    /// Medicare fee-schedule data.
+    Medicare {
+        #[command(subcommand)]
+        command: MedicareCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum MedicareCommand {
+    /// Load a newer final CMS release (RVU and GPCI CSVs in the shipped layouts) without a rebuild.
+    Import {
+        /// Fee-schedule year of the release.
+        #[arg(long)]
+        year: u16,
+        /// RVU CSV: hcpcs,description,work_rvu,pe_rvu_nonfacility,pe_rvu_facility,mp_rvu[,status].
+        #[arg(long)]
+        rvu: PathBuf,
+        /// GPCI CSV: mac,locality,locality_name,state,work_gpci,pe_gpci,mp_gpci.
+        #[arg(long)]
+        gpci: PathBuf,
+        /// Conversion factor in dollars, four decimals, e.g. 33.4009.
+        #[arg(long)]
+        conversion_factor: String,
+    },
+    /// The years, conversion factors and localities available.
+    Info,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -78,6 +104,10 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Demo { name } => console::demo(&ctx, &name).await,
         Command::Ask { json, line } => console::ask(&ctx, &cli.practice, &line.join(" "), json).await,
         Command::Chat => console::chat(&ctx, &cli.practice).await,
+        Command::Medicare { command: MedicareCommand::Import { year, rvu, gpci, conversion_factor } } => {
+            console::medicare_import(&ctx, year, &rvu, &gpci, &conversion_factor).await
+        }
+        Command::Medicare { command: MedicareCommand::Info } => console::medicare_info(&ctx),
     };
     ctx.store.close().await;
     Ok(code)
