@@ -61,7 +61,9 @@ pub async fn ask(ctx: &Ctx, practice: &str, line: &str, json: bool) -> ExitCode 
 pub async fn demo(ctx: &Ctx, practice: &str) -> ExitCode {
     match demo::build(ctx, practice).await {
         Ok(shown) => {
-            println!("Built the demo practice `{practice}`. Try: raterise --practice {practice} ask \"/rates Aetna\"\n");
+            println!(
+                "Built the demo practice `{practice}`. Try: raterise --practice {practice} ask \"/rates Aetna\"\n"
+            );
             for (line, outcome) in shown {
                 println!("> {line}\n");
                 println!("{}", outcome.reply().to_text());
@@ -84,10 +86,7 @@ pub async fn chat(ctx: &Ctx, practice: &str) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let history = std::env::var_os("HOME")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_default()
-        .join(".raterise_history");
+    let history = std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_default().join(".raterise_history");
     let _ = editor.load_history(&history);
     println!("raterise console for practice `{practice}`. Type /help for commands, Ctrl-D to leave.");
     loop {
@@ -137,7 +136,8 @@ pub async fn medicare_import(
     gpci: &std::path::Path,
     conversion_factor: &str,
 ) -> ExitCode {
-    let read = |p: &std::path::Path| std::fs::read_to_string(p).map_err(|e| format!("Could not read {}: {e}", p.display()));
+    let read =
+        |p: &std::path::Path| std::fs::read_to_string(p).map_err(|e| format!("Could not read {}: {e}", p.display()));
     let (rvu_csv, gpci_csv) = match (read(rvu), read(gpci)) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => {
@@ -146,7 +146,9 @@ pub async fn medicare_import(
         }
     };
     let Some(cf) = parse_conversion_factor(conversion_factor) else {
-        eprintln!("`{conversion_factor}` is not a conversion factor; write dollars with up to four decimals, like 33.4009");
+        eprintln!(
+            "`{conversion_factor}` is not a conversion factor; write dollars with up to four decimals, like 33.4009"
+        );
         return ExitCode::from(1);
     };
     // Validate by building the merged data before anything is stored.
@@ -157,7 +159,8 @@ pub async fn medicare_import(
             return ExitCode::from(1);
         }
     };
-    let release = raterise_commands::store::medicare_releases::StoredRelease { year, rvu_csv, gpci_csv, cf_ten_thousandths: cf };
+    let release =
+        raterise_commands::store::medicare_releases::StoredRelease { year, rvu_csv, gpci_csv, cf_ten_thousandths: cf };
     if let Err(e) = ctx.store.save_medicare_release(&release, &actor().name, ctx.clock.now()).await {
         report(&e);
         return ExitCode::from(2);
@@ -178,7 +181,12 @@ pub fn medicare_info(ctx: &Ctx) -> ExitCode {
         let cf = m.conversion_factor(y).map(|c| format!("{c} ({})", c.label)).unwrap_or_default();
         println!("{y}: conversion factor {cf}");
     }
-    println!("{} localities, {} codes: {}", m.localities().len(), m.codes().len(), m.codes().iter().map(|c| c.code.as_str()).collect::<Vec<_>>().join(" "));
+    println!(
+        "{} localities, {} codes: {}",
+        m.localities().len(),
+        m.codes().len(),
+        m.codes().iter().map(|c| c.code.as_str()).collect::<Vec<_>>().join(" ")
+    );
     println!("Default year: {} (the latest with final figures).", m.latest_year());
     ExitCode::SUCCESS
 }

@@ -58,7 +58,9 @@ pub fn flags(f: &CodeFacts<'_>, today: NaiveDate) -> Vec<Flag> {
     let mut out = Vec::new();
     if let Some(m) = f.medicare {
         if f.rate.0 * 100 < m.0 * WALK_AWAY_PCT_OF_MEDICARE {
-            out.push(Flag::BelowWalkAway { pct_tenths: div_round_half_up(f.rate.0 as i128 * 1000, m.0 as i128) as i64 });
+            out.push(Flag::BelowWalkAway {
+                pct_tenths: div_round_half_up(f.rate.0 as i128 * 1000, m.0 as i128) as i64,
+            });
         }
     }
     if let Some((payer, rate)) = f.best_other {
@@ -107,11 +109,8 @@ pub fn suggested_ask(kind: PayerKind, f: &CodeFacts<'_>) -> Option<Ask> {
         consider(mid, format!("market midpoint ({mid})"));
     }
     let cap = pct_of(f.rate, 100 + MAX_ASK_PCT);
-    let (rate, rule) = if best.0 > cap {
-        (cap, format!("{}, capped at +{MAX_ASK_PCT}% for one round", best.1))
-    } else {
-        best
-    };
+    let (rate, rule) =
+        if best.0 > cap { (cap, format!("{}, capped at +{MAX_ASK_PCT}% for one round", best.1)) } else { best };
     Some(Ask { rate, increase: rate - f.rate, rule })
 }
 
@@ -135,7 +134,13 @@ pub fn renewal_window(renewal: NaiveDate, notice_days: i64, today: NaiveDate) ->
 }
 
 /// One line saying what to do next with this payer.
-pub fn next_step(t: &PayerTiming, payer_name: &str, any_flag: bool, stale_since: Option<NaiveDate>, today: NaiveDate) -> String {
+pub fn next_step(
+    t: &PayerTiming,
+    payer_name: &str,
+    any_flag: bool,
+    stale_since: Option<NaiveDate>,
+    today: NaiveDate,
+) -> String {
     match t.kind {
         PayerKind::Medicare => {
             return "Medicare pays one schedule to everyone in your locality: use it as the benchmark for your other payers, not as a negotiation target.".into()

@@ -82,7 +82,8 @@ fn tokenize(line: &str) -> Result<Vec<Token>, AppError> {
 }
 
 fn is_option_name(word: &str) -> bool {
-    !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !word.is_empty()
+        && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && word.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
 }
 
@@ -141,9 +142,9 @@ pub fn parse(line: &str) -> Result<ParsedLine, AppError> {
         let valid = command.subcommands.iter().map(|s| s.name).collect::<Vec<_>>().join(", ");
         match tokens.next() {
             Some(Token::Bare { text, quoted: false }) => {
-                let sub = command.subcommand(&text).ok_or_else(|| {
-                    AppError::user(format!("/{} has no `{text}`; use one of: {valid}", command.name))
-                })?;
+                let sub = command
+                    .subcommand(&text)
+                    .ok_or_else(|| AppError::user(format!("/{} has no `{text}`; use one of: {valid}", command.name)))?;
                 subcommand = Some(sub.name.to_string());
                 sub.options
             }
@@ -258,11 +259,7 @@ mod tests {
         let l = p("/rate set cpt:90837 cigna 118.50");
         assert_eq!(
             l.options,
-            vec![
-                ("cpt".into(), "90837".into()),
-                ("payer".into(), "cigna".into()),
-                ("amount".into(), "118.50".into())
-            ]
+            vec![("cpt".into(), "90837".into()), ("payer".into(), "cigna".into()), ("amount".into(), "118.50".into())]
         );
     }
 

@@ -117,8 +117,9 @@ impl Invocation {
     pub fn integer(&self, name: &str) -> Result<Option<i64>, AppError> {
         self.opt(name)
             .map(|v| {
-                v.parse::<i64>()
-                    .map_err(|_| AppError::user(format!("{name}: `{v}` is not a whole number; write digits such as 90")))
+                v.parse::<i64>().map_err(|_| {
+                    AppError::user(format!("{name}: `{v}` is not a whole number; write digits such as 90"))
+                })
             })
             .transpose()
     }

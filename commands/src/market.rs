@@ -11,8 +11,7 @@ use std::sync::OnceLock;
 const DATA: &str = include_str!("../data/market/uhc_tic_national_2026_coralehr.csv");
 
 /// What the figures cover.
-pub const SCOPE: &str =
-    "UnitedHealthcare in-network negotiated rates, pooled nationally (not your local market)";
+pub const SCOPE: &str = "UnitedHealthcare in-network negotiated rates, pooled nationally (not your local market)";
 /// The payer the figures describe.
 pub const PAYER: &str = "UnitedHealthcare";
 /// Date of the Transparency-in-Coverage files the figures come from.
@@ -46,14 +45,7 @@ pub struct MarketReference {
 }
 
 fn parse(text: &str) -> Result<Vec<MarketReference>, String> {
-    let cols = [
-        "cpt_code",
-        "oon_low_usd",
-        "oon_mid_usd",
-        "oon_high_usd",
-        "oon_p90_usd",
-        "oon_obs_n",
-    ];
+    let cols = ["cpt_code", "oon_low_usd", "oon_mid_usd", "oon_high_usd", "oon_p90_usd", "oon_obs_n"];
     let t = Table::parse(text, "market reference", &cols)?;
     let money = |s: &str| Cents::parse(s).map_err(|e| e.to_string());
     let mut out = Vec::new();
@@ -111,10 +103,7 @@ mod tests {
             (Cents(11640), Cents(13738), Cents(17657), Cents(20917), 180)
         );
         let r = reference(" 96127 ").unwrap();
-        assert_eq!(
-            (r.low, r.mid, r.high, r.p90, r.observations),
-            (Cents(404), Cents(494), Cents(683), Cents(838), 63)
-        );
+        assert_eq!((r.low, r.mid, r.high, r.p90, r.observations), (Cents(404), Cents(494), Cents(683), Cents(838), 63));
         // "125.0" style values parse exactly.
         assert_eq!(reference("90834").unwrap().high, Cents(12500));
     }
@@ -122,10 +111,7 @@ mod tests {
     #[test]
     fn every_row_is_ordered_low_mid_high() {
         for r in all() {
-            assert!(
-                r.low <= r.mid && r.mid <= r.high && r.high <= r.p90,
-                "{r:?}"
-            );
+            assert!(r.low <= r.mid && r.mid <= r.high && r.high <= r.p90, "{r:?}");
             assert!(r.observations >= 10, "{r:?}");
         }
     }

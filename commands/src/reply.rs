@@ -110,11 +110,20 @@ pub struct Field {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Block {
-    Text { text: String },
-    Fields { fields: Vec<Field> },
-    Table { table: Table },
+    Text {
+        text: String,
+    },
+    Fields {
+        fields: Vec<Field>,
+    },
+    Table {
+        table: Table,
+    },
     /// Short lines that stand out: flags, warnings, the next step.
-    Notes { title: String, lines: Vec<String> },
+    Notes {
+        title: String,
+        lines: Vec<String>,
+    },
 }
 
 /// A follow-up the user is likely to want; platforms render it as a button.
@@ -173,7 +182,8 @@ impl Reply {
     }
 
     pub fn fields(mut self, fields: Vec<(String, String)>) -> Self {
-        self.blocks.push(Block::Fields { fields: fields.into_iter().map(|(name, value)| Field { name, value }).collect() });
+        self.blocks
+            .push(Block::Fields { fields: fields.into_iter().map(|(name, value)| Field { name, value }).collect() });
         self
     }
 
@@ -194,7 +204,12 @@ impl Reply {
         self
     }
 
-    pub fn attach(mut self, filename: impl Into<String>, content_type: impl Into<String>, content: impl Into<String>) -> Self {
+    pub fn attach(
+        mut self,
+        filename: impl Into<String>,
+        content_type: impl Into<String>,
+        content: impl Into<String>,
+    ) -> Self {
         self.attachments.push(Attachment {
             filename: filename.into(),
             content_type: content_type.into(),

@@ -62,12 +62,8 @@ pub enum PayerStatus {
 }
 
 impl PayerStatus {
-    pub const ALL: [PayerStatus; 4] = [
-        PayerStatus::InNetwork,
-        PayerStatus::Applying,
-        PayerStatus::OutOfNetwork,
-        PayerStatus::Dropped,
-    ];
+    pub const ALL: [PayerStatus; 4] =
+        [PayerStatus::InNetwork, PayerStatus::Applying, PayerStatus::OutOfNetwork, PayerStatus::Dropped];
 
     pub fn key(self) -> &'static str {
         match self {

@@ -72,7 +72,11 @@ pub fn run(inv: &Invocation) -> Result<Outcome, AppError> {
         Some(topic) => {
             let c = catalog::command(topic).ok_or_else(|| {
                 let near = closest(topic.trim_start_matches('/'), catalog::CATALOG.iter().map(|c| c.name), 3);
-                AppError::user(format!("There is no /{} command; did you mean /{}?", topic.trim_start_matches('/'), near.join(", /")))
+                AppError::user(format!(
+                    "There is no /{} command; did you mean /{}?",
+                    topic.trim_start_matches('/'),
+                    near.join(", /")
+                ))
             })?;
             Ok(Outcome::Help(HelpPage { topic: Some(c.name.to_string()), entries: entries_of(c, true) }))
         }

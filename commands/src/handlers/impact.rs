@@ -23,7 +23,9 @@ impl Increase {
     pub fn parse(input: &str) -> Result<Increase, AppError> {
         let s = input.trim();
         let bad = || {
-            AppError::user(format!("`{s}` is not an increase; write dollars per session (10 or $10.50) or a percentage (8%)"))
+            AppError::user(format!(
+                "`{s}` is not an increase; write dollars per session (10 or $10.50) or a percentage (8%)"
+            ))
         };
         let inc = if let Some(p) = s.strip_suffix('%') {
             let c = Cents::parse(p).map_err(|_| bad())?;
@@ -32,9 +34,9 @@ impl Increase {
             Increase::Dollars(Cents::parse(s).map_err(|_| bad())?)
         };
         match inc {
-            Increase::Dollars(c) if c.0 <= 0 || c.0 > 100_000 => {
-                Err(AppError::user(format!("An increase of {c} per session is out of range; use more than $0 and at most $1,000")))
-            }
+            Increase::Dollars(c) if c.0 <= 0 || c.0 > 100_000 => Err(AppError::user(format!(
+                "An increase of {c} per session is out of range; use more than $0 and at most $1,000"
+            ))),
             Increase::Percent(p) if p <= 0 || p > 10_000 => {
                 Err(AppError::user(format!("An increase of {s} is out of range; use more than 0% and at most 100%")))
             }
@@ -45,7 +47,9 @@ impl Increase {
     pub fn per_session(self, rate: Cents) -> Cents {
         match self {
             Increase::Dollars(c) => c,
-            Increase::Percent(hundredths) => Cents(div_round_half_up(rate.0 as i128 * hundredths as i128, 10_000) as i64),
+            Increase::Percent(hundredths) => {
+                Cents(div_round_half_up(rate.0 as i128 * hundredths as i128, 10_000) as i64)
+            }
         }
     }
 
@@ -131,16 +135,17 @@ impl ImpactReport {
                 format!("+{}", r.yearly_change_cents),
             ]);
         }
-        let mut r = Reply::new(format!("{} +{}: {} a year", self.payer, self.increase.label(), self.yearly_change_cents))
-            .text(format!(
-                "At {} sessions a year ({} weeks), a raise of {} with {} is worth {} a year.",
-                self.yearly_sessions,
-                self.weeks_per_year,
-                self.increase.label(),
-                self.payer,
-                self.yearly_change_cents
-            ))
-            .table(t);
+        let mut r =
+            Reply::new(format!("{} +{}: {} a year", self.payer, self.increase.label(), self.yearly_change_cents))
+                .text(format!(
+                    "At {} sessions a year ({} weeks), a raise of {} with {} is worth {} a year.",
+                    self.yearly_sessions,
+                    self.weeks_per_year,
+                    self.increase.label(),
+                    self.payer,
+                    self.yearly_change_cents
+                ))
+                .table(t);
         if self.yearly_sessions == 0 {
             r = r.notes(
                 "Note",

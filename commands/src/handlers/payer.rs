@@ -37,7 +37,9 @@ pub fn parse_volumes(ctx: &Ctx, input: &str) -> Result<Vec<(String, i64)>, AppEr
     let mut out: Vec<(String, i64)> = Vec::new();
     for part in input.split([',', ' ', ';']).filter(|p| !p.trim().is_empty()) {
         let (code, n) = part.split_once(['=', ':']).ok_or_else(|| {
-            AppError::user(format!("volume: `{part}` needs a code and a weekly count, like volume:\"90837=12 90834=6\""))
+            AppError::user(format!(
+                "volume: `{part}` needs a code and a weekly count, like volume:\"90837=12 90834=6\""
+            ))
         })?;
         let code = resolve_cpt(ctx, code)?.code.clone();
         let n: i64 = n.trim().parse().map_err(|_| {
@@ -68,14 +70,18 @@ fn contact_fields(inv: &Invocation) -> Result<(Option<String>, Option<String>, O
     if let Some(e) = &email {
         let valid = e.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !e.contains(' '));
         if !valid {
-            return Err(AppError::user(format!("contact_email: `{e}` is not an email address; write it like contracting@payer.com")));
+            return Err(AppError::user(format!(
+                "contact_email: `{e}` is not an email address; write it like contracting@payer.com"
+            )));
         }
     }
     let phone = inv.opt("contact_phone").map(str::to_string);
     if let Some(p) = &phone {
         let digits = p.chars().filter(|c| c.is_ascii_digit()).count();
         if !(7..=15).contains(&digits) {
-            return Err(AppError::user(format!("contact_phone: `{p}` does not look like a phone number; write it like 800-555-0100")));
+            return Err(AppError::user(format!(
+                "contact_phone: `{p}` does not look like a phone number; write it like 800-555-0100"
+            )));
         }
     }
     Ok((inv.opt("contact_name").map(str::to_string), email, phone))
@@ -179,7 +185,8 @@ impl PayerChanged {
         let p = &self.payer;
         let mut r = Reply::new(format!("{} {}", p.name, self.action)).private().tone(Tone::Success);
         if let Some(n) = self.removed_rates {
-            return r.text(format!("{} and its {n} recorded rates are gone. The audit log keeps a note of it.", p.name));
+            return r
+                .text(format!("{} and its {n} recorded rates are gone. The audit log keeps a note of it.", p.name));
         }
         let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_else(|| "not set".into());
         r = r.fields(vec![
@@ -236,6 +243,8 @@ impl PayerList {
                 s.weekly_sessions.to_string(),
             ]);
         }
-        Reply::new(format!("{} payers of {}", self.payers.len(), self.practice)).table(t).action("Rank all payers", "/rates")
+        Reply::new(format!("{} payers of {}", self.payers.len(), self.practice))
+            .table(t)
+            .action("Rank all payers", "/rates")
     }
 }

@@ -35,7 +35,9 @@ pub struct RateHistory {
 
 pub fn validate_amount(amount: Cents) -> Result<Cents, AppError> {
     if amount.0 <= 0 {
-        return Err(AppError::user(format!("A rate of {amount} can't be right; give the contracted amount per session, like amount:118.50")));
+        return Err(AppError::user(format!(
+            "A rate of {amount} can't be right; give the contracted amount per session, like amount:118.50"
+        )));
     }
     if amount > MAX_RATE {
         return Err(AppError::user(format!(

@@ -154,7 +154,9 @@ fn benchmark(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<(Benchm
 
 fn medicare_for(ctx: &Ctx, b: &Benchmark, cpt: &str) -> (Option<Cents>, Option<String>) {
     match ctx.medicare.amount(cpt, &b.locality_id, b.year, b.credential, b.setting) {
-        Ok(MedicareAmount::Priced { cents, status, .. }) => (Some(cents), crate::medicare::status_note(status).map(str::to_string)),
+        Ok(MedicareAmount::Priced { cents, status, .. }) => {
+            (Some(cents), crate::medicare::status_note(status).map(str::to_string))
+        }
         Ok(MedicareAmount::NotPriced { reason }) => (None, Some(reason)),
         Err(e) => (None, Some(e.to_string())),
     }
@@ -279,11 +281,8 @@ pub fn payer_report(
     } else {
         analysis::next_step(&timing, &payer.name, any_flag, stale_since, today)
     };
-    let weighted_pct_of_medicare = if weighted_mcr > 0 {
-        Some(div_round_half_up(weighted_rate * 1000, weighted_mcr) as f64 / 10.0)
-    } else {
-        None
-    };
+    let weighted_pct_of_medicare =
+        if weighted_mcr > 0 { Some(div_round_half_up(weighted_rate * 1000, weighted_mcr) as f64 / 10.0) } else { None };
     RatesReport {
         payer: payer.name.clone(),
         kind: payer.kind,
@@ -311,8 +310,11 @@ pub fn ranking(
     let mut ranked: Vec<RankedPayer> = payers
         .iter()
         .map(|p| {
-            let mine: Vec<(&CodeRate, Cents)> =
-                codes.iter().filter(|c| c.payer_id == p.id).filter_map(|c| c.current.map(|cur| (c, cur.amount))).collect();
+            let mine: Vec<(&CodeRate, Cents)> = codes
+                .iter()
+                .filter(|c| c.payer_id == p.id)
+                .filter_map(|c| c.current.map(|cur| (c, cur.amount)))
+                .collect();
             let volume_weighted = mine.iter().any(|(c, _)| c.weekly_volume > 0);
             let (mut num, mut den) = (0i128, 0i128);
             let (mut revenue, mut sessions) = (0i128, 0i64);
@@ -333,7 +335,8 @@ pub fn ranking(
                 codes: mine.len(),
                 pct_of_medicare: (den > 0).then(|| div_round_half_up(num * 1000, den) as f64 / 10.0),
                 volume_weighted,
-                revenue_per_session_cents: (sessions > 0).then(|| Cents(div_round_half_up(revenue, sessions as i128) as i64)),
+                revenue_per_session_cents: (sessions > 0)
+                    .then(|| Cents(div_round_half_up(revenue, sessions as i128) as i64)),
                 yearly_sessions: sessions * practice.weeks_per_year,
                 yearly_revenue_cents: Cents((revenue * practice.weeks_per_year as i128) as i64),
             }
@@ -368,10 +371,15 @@ fn benchmark_line(b: &Benchmark) -> String {
 impl RatesReport {
     pub fn reply(&self) -> Reply {
         let q = if self.payer.contains(' ') { format!("\"{}\"", self.payer) } else { self.payer.clone() };
-        let mut r = Reply::new(format!("{}: rates vs Medicare {} ({})", self.payer, self.medicare.year, self.medicare.locality));
+        let mut r = Reply::new(format!(
+            "{}: rates vs Medicare {} ({})",
+            self.payer, self.medicare.year, self.medicare.locality
+        ));
         r = r.text(benchmark_line(&self.medicare));
         if self.rows.is_empty() {
-            return r.text(self.next_step.clone()).action("Record a rate", format!("/rate set payer:{q} cpt:90837 amount:"));
+            return r
+                .text(self.next_step.clone())
+                .action("Record a rate", format!("/rate set payer:{q} cpt:90837 amount:"));
         }
         let mut t = Table::new(&[
             ("Code", Align::Left),
@@ -417,7 +425,11 @@ impl RatesReport {
                             row.cpt,
                             a.rate_cents,
                             a.increase_pct.map(|p| format!("{p:+.1}%")).unwrap_or_default(),
-                            if row.weekly_volume > 0 { format!(", {} a week", row.weekly_volume) } else { String::new() },
+                            if row.weekly_volume > 0 {
+                                format!(", {} a week", row.weekly_volume)
+                            } else {
+                                String::new()
+                            },
                             a.rule
                         )
                     })
@@ -427,7 +439,9 @@ impl RatesReport {
             r = r.text(format!(
                 "If granted: +{} a year at your volume{}.",
                 self.yearly_impact_cents,
-                self.weighted_pct_of_medicare.map(|p| format!("; today {} pays {p:.1}% of Medicare, volume-weighted", self.payer)).unwrap_or_default()
+                self.weighted_pct_of_medicare
+                    .map(|p| format!("; today {} pays {p:.1}% of Medicare, volume-weighted", self.payer))
+                    .unwrap_or_default()
             ));
         } else {
             r = r.tone(Tone::Info);
@@ -437,18 +451,19 @@ impl RatesReport {
             r = r.action("Draft the request", format!("/draft request payer:{q}"));
             r = r.action("Start a negotiation", format!("/negotiate start payer:{q}"));
         }
-        r.action("Rate history", format!("/rate history payer:{q}")).footer(format!(
-            "Medicare: {}. Market: {}.",
-            self.medicare.source, self.market_source
-        ))
+        r.action("Rate history", format!("/rate history payer:{q}"))
+            .footer(format!("Medicare: {}. Market: {}.", self.medicare.source, self.market_source))
     }
 }
 
 impl RankingReport {
     pub fn reply(&self) -> Reply {
-        let mut r = Reply::new(format!("{}: payers ranked by % of Medicare", self.practice)).text(benchmark_line(&self.medicare));
+        let mut r = Reply::new(format!("{}: payers ranked by % of Medicare", self.practice))
+            .text(benchmark_line(&self.medicare));
         if self.payers.is_empty() {
-            return r.text("No payers yet: add them with /payer add name:Cigna kind:commercial").action("Add a payer", "/payer add name:\"Payer name\" kind:commercial");
+            return r
+                .text("No payers yet: add them with /payer add name:Cigna kind:commercial")
+                .action("Add a payer", "/payer add name:\"Payer name\" kind:commercial");
         }
         let mut t = Table::new(&[
             ("#", Align::Right),
@@ -464,7 +479,11 @@ impl RankingReport {
                 (i + 1).to_string(),
                 p.payer.clone(),
                 p.kind.key().into(),
-                format!("{}{}", pct(p.pct_of_medicare), if p.volume_weighted || p.pct_of_medicare.is_none() { "" } else { "*" }),
+                format!(
+                    "{}{}",
+                    pct(p.pct_of_medicare),
+                    if p.volume_weighted || p.pct_of_medicare.is_none() { "" } else { "*" }
+                ),
                 p.revenue_per_session_cents.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
                 p.yearly_sessions.to_string(),
                 p.yearly_revenue_cents.to_string(),

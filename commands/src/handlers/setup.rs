@@ -83,7 +83,9 @@ pub async fn run(ctx: &Ctx, inv: &Invocation) -> Result<super::Outcome, AppError
     match &existing {
         Some(p) => check_manage(inv, p)?,
         None if !inv.actor.can_manage => {
-            return Err(AppError::Forbidden("Setting up the practice needs the Manage Server permission; ask a server admin to run /setup.".into()))
+            return Err(AppError::Forbidden(
+                "Setting up the practice needs the Manage Server permission; ask a server admin to run /setup.".into(),
+            ))
         }
         None => {}
     }
@@ -133,11 +135,9 @@ fn summarise(ctx: &Ctx, p: &Practice, changed: Vec<String>) -> SetupResult {
 impl SetupResult {
     pub fn reply(&self) -> Reply {
         let none = || "not set".to_string();
-        let mut r = Reply::new(format!("Practice setup: {}", self.practice)).private().tone(if self.changed.is_empty() {
-            Tone::Info
-        } else {
-            Tone::Success
-        });
+        let mut r = Reply::new(format!("Practice setup: {}", self.practice))
+            .private()
+            .tone(if self.changed.is_empty() { Tone::Info } else { Tone::Success });
         if !self.changed.is_empty() {
             r = r.text(format!("Saved: {}.", self.changed.join(", ")));
         }

@@ -61,12 +61,7 @@ pub fn parse(text: &str) -> Result<Vec<Vec<String>>, String> {
     Ok(records)
 }
 
-fn end_record(
-    records: &mut Vec<Vec<String>>,
-    record: &mut Vec<String>,
-    field: &mut String,
-    quoted: bool,
-) {
+fn end_record(records: &mut Vec<Vec<String>>, record: &mut Vec<String>, field: &mut String, quoted: bool) {
     if record.is_empty() && field.is_empty() && !quoted {
         return; // blank line
     }
@@ -85,22 +80,12 @@ impl Table {
     pub fn parse(text: &str, what: &str, required: &[&str]) -> Result<Table, String> {
         let mut records = parse(text).map_err(|e| format!("{what}: {e}"))?;
         if records.is_empty() {
-            return Err(format!(
-                "{what}: the file is empty; expected a header row `{}`",
-                required.join(",")
-            ));
+            return Err(format!("{what}: the file is empty; expected a header row `{}`", required.join(",")));
         }
         let header = records.remove(0);
-        let columns: HashMap<String, usize> = header
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (h.trim().to_ascii_lowercase(), i))
-            .collect();
-        let missing: Vec<&str> = required
-            .iter()
-            .copied()
-            .filter(|c| !columns.contains_key(*c))
-            .collect();
+        let columns: HashMap<String, usize> =
+            header.iter().enumerate().map(|(i, h)| (h.trim().to_ascii_lowercase(), i)).collect();
+        let missing: Vec<&str> = required.iter().copied().filter(|c| !columns.contains_key(*c)).collect();
         if !missing.is_empty() {
             return Err(format!(
                 "{what}: missing column(s) {}; the header must name {}",
@@ -118,18 +103,12 @@ impl Table {
                 ));
             }
         }
-        Ok(Table {
-            columns,
-            rows: records,
-        })
+        Ok(Table { columns, rows: records })
     }
 
     /// The trimmed value of `column` in `row` ("" when the column is absent).
     pub fn get<'a>(&self, row: &'a [String], column: &str) -> &'a str {
-        self.columns
-            .get(column)
-            .map(|&i| row[i].trim())
-            .unwrap_or("")
+        self.columns.get(column).map(|&i| row[i].trim()).unwrap_or("")
     }
 }
 
@@ -154,18 +133,10 @@ pub fn parse_fixed(s: &str, decimals: u32) -> Result<i64, String> {
         }
     }
     let scale = 10i64.pow(decimals);
-    let whole_v: i64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().map_err(|_| bad())?
-    };
+    let whole_v: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
     let mut frac_v: i64 = 0;
     for i in 0..decimals as usize {
-        let d = frac
-            .as_bytes()
-            .get(i)
-            .map(|b| (b - b'0') as i64)
-            .unwrap_or(0);
+        let d = frac.as_bytes().get(i).map(|b| (b - b'0') as i64).unwrap_or(0);
         frac_v = frac_v * 10 + d;
     }
     Ok(whole_v * scale + frac_v)

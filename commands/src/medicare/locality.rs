@@ -54,11 +54,7 @@ impl fmt::Display for LocalityNotFound {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let input = self.input.trim();
         if let Some(a) = &self.ambiguous_state {
-            write!(
-                f,
-                "`{input}` covers {} Medicare localities, so name one",
-                a.localities
-            )?;
+            write!(f, "`{input}` covers {} Medicare localities, so name one", a.localities)?;
             if !self.suggestions.is_empty() {
                 write!(f, ", for example {}", self.suggestions.join("; "))?;
                 if a.localities > self.suggestions.len() {
@@ -171,18 +167,13 @@ impl LocalityIndex {
         idx
     }
 
-    pub(crate) fn find<'a>(
-        &self,
-        localities: &'a [Locality],
-        input: &str,
-    ) -> Result<&'a Locality, LocalityNotFound> {
+    pub(crate) fn find<'a>(&self, localities: &'a [Locality], input: &str) -> Result<&'a Locality, LocalityNotFound> {
         let norm = normalize(input);
-        let not_found =
-            |suggestions: Vec<String>, ambiguous_state: Option<AmbiguousState>| LocalityNotFound {
-                input: input.trim().to_string(),
-                suggestions,
-                ambiguous_state,
-            };
+        let not_found = |suggestions: Vec<String>, ambiguous_state: Option<AmbiguousState>| LocalityNotFound {
+            input: input.trim().to_string(),
+            suggestions,
+            ambiguous_state,
+        };
         if norm.is_empty() {
             return Err(not_found(Vec::new(), None));
         }
@@ -192,9 +183,7 @@ impl LocalityIndex {
 
         // MAC-locality: "13202-01", "13202 01", "1320201".
         let mac_loc = match tokens.as_slice() {
-            [m, n] if digits(m) && digits(n) && (4..=5).contains(&m.len()) && n.len() <= 2 => {
-                Some((*m, *n))
-            }
+            [m, n] if digits(m) && digits(n) && (4..=5).contains(&m.len()) && n.len() <= 2 => Some((*m, *n)),
             [one] if digits(one) && one.len() == 7 => Some((&one[..5], &one[5..])),
             _ => None,
         };
@@ -208,12 +197,8 @@ impl LocalityIndex {
 
         // State + locality number: "NY 01", "ny-01", "NY01", "NY 1".
         let state_num = match tokens.as_slice() {
-            [s, n] if letters(s) && digits(n) && n.len() <= 2 => {
-                Some((s.to_string(), n.to_string()))
-            }
-            [one]
-                if one.len() >= 3 && one.len() <= 4 && letters(&one[..2]) && digits(&one[2..]) =>
-            {
+            [s, n] if letters(s) && digits(n) && n.len() <= 2 => Some((s.to_string(), n.to_string())),
+            [one] if one.len() >= 3 && one.len() <= 4 && letters(&one[..2]) && digits(&one[2..]) => {
                 Some((one[..2].to_string(), one[2..].to_string()))
             }
             _ => None,
@@ -224,28 +209,19 @@ impl LocalityIndex {
                 if let Some(&i) = ids.iter().find(|&&i| localities[i].number == num) {
                     return Ok(&localities[i]);
                 }
-                let sugg = ids
-                    .iter()
-                    .take(5)
-                    .map(|&i| localities[i].display_name())
-                    .collect();
+                let sugg = ids.iter().take(5).map(|&i| localities[i].display_name()).collect();
                 return Err(not_found(sugg, None));
             }
         }
 
         // A name, with or without its state.
-        let exact: Vec<usize> = (0..localities.len())
-            .filter(|&i| self.keys.get(i).is_some_and(|ks| ks.contains(&norm)))
-            .collect();
+        let exact: Vec<usize> =
+            (0..localities.len()).filter(|&i| self.keys.get(i).is_some_and(|ks| ks.contains(&norm))).collect();
         if exact.len() == 1 {
             return Ok(&localities[exact[0]]);
         }
         if exact.len() > 1 {
-            let sugg = exact
-                .iter()
-                .take(5)
-                .map(|&i| localities[i].display_name())
-                .collect();
+            let sugg = exact.iter().take(5).map(|&i| localities[i].display_name()).collect();
             return Err(not_found(sugg, None));
         }
 
@@ -260,18 +236,8 @@ impl LocalityIndex {
                 if ids.len() == 1 {
                     return Ok(&localities[ids[0]]);
                 }
-                let sugg = ids
-                    .iter()
-                    .take(5)
-                    .map(|&i| localities[i].display_name())
-                    .collect();
-                return Err(not_found(
-                    sugg,
-                    Some(AmbiguousState {
-                        state: s,
-                        localities: ids.len(),
-                    }),
-                ));
+                let sugg = ids.iter().take(5).map(|&i| localities[i].display_name()).collect();
+                return Err(not_found(sugg, Some(AmbiguousState { state: s, localities: ids.len() })));
             }
         }
 
@@ -297,11 +263,7 @@ impl LocalityIndex {
             }
         }
         scored.sort();
-        scored
-            .into_iter()
-            .take(5)
-            .map(|(_, _, i)| localities[i].display_name())
-            .collect()
+        scored.into_iter().take(5).map(|(_, _, i)| localities[i].display_name()).collect()
     }
 }
 

@@ -27,28 +27,15 @@ const CONVERSION_FACTORS: &str = include_str!("../../data/medicare/conversion_fa
 const LOCALITY_COUNTIES: &str = include_str!("../../data/medicare/locality_counties_2025.csv");
 
 /// Where the shipped figures come from, for showing next to an amount.
-pub const SOURCE: &str = "CMS Medicare Physician Fee Schedule: national RVU file, GPCI addendum and conversion factor for the year shown";
+pub const SOURCE: &str =
+    "CMS Medicare Physician Fee Schedule: national RVU file, GPCI addendum and conversion factor for the year shown";
 
 /// CMS status indicators of the shipped codes (the RVU CSVs carry none). Per the CMS files, the
 /// same in 2025 and 2026: 90846 restricted coverage, 99404 not covered; every other code active.
 const KNOWN_STATUS: &[(&str, char)] = &[("90846", 'R'), ("99404", 'N')];
 
-const RVU_COLUMNS: &[&str] = &[
-    "hcpcs",
-    "work_rvu",
-    "pe_rvu_nonfacility",
-    "pe_rvu_facility",
-    "mp_rvu",
-];
-const GPCI_COLUMNS: &[&str] = &[
-    "mac",
-    "locality",
-    "locality_name",
-    "state",
-    "work_gpci",
-    "pe_gpci",
-    "mp_gpci",
-];
+const RVU_COLUMNS: &[&str] = &["hcpcs", "work_rvu", "pe_rvu_nonfacility", "pe_rvu_facility", "mp_rvu"];
+const GPCI_COLUMNS: &[&str] = &["mac", "locality", "locality_name", "state", "work_gpci", "pe_gpci", "mp_gpci"];
 
 /// A code and what it is, in plain words of our own (not the AMA descriptor).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,9 +123,7 @@ impl MedicareAmount {
 /// Plain-words note for a CMS status indicator, when it is worth mentioning.
 pub fn status_note(status: char) -> Option<&'static str> {
     match status {
-        'R' => {
-            Some("Medicare restricts coverage of this code; it pays only in limited circumstances")
-        }
+        'R' => Some("Medicare restricts coverage of this code; it pays only in limited circumstances"),
         'N' => Some("Medicare does not cover this code"),
         'C' => Some("the local Medicare contractor sets this price; there is no national amount"),
         _ => None,
@@ -146,11 +131,7 @@ pub fn status_note(status: char) -> Option<&'static str> {
 }
 
 fn join<T: ToString>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -252,11 +233,7 @@ fn parse_rvus(text: &str, what: &str) -> Result<Vec<ParsedRvu>, String> {
         };
         let mp = parse_fixed(t.get(row, "mp_rvu"), 2).map_err(at)?;
         let status = match t.get(row, "status") {
-            "" => KNOWN_STATUS
-                .iter()
-                .find(|(c, _)| *c == code)
-                .map(|(_, s)| *s)
-                .unwrap_or('A'),
+            "" => KNOWN_STATUS.iter().find(|(c, _)| *c == code).map(|(_, s)| *s).unwrap_or('A'),
             s if s.len() == 1 && s.chars().all(|c| c.is_ascii_alphabetic()) => {
                 s.chars().next().unwrap_or('A').to_ascii_uppercase()
             }
@@ -265,13 +242,7 @@ fn parse_rvus(text: &str, what: &str) -> Result<Vec<ParsedRvu>, String> {
         out.push(ParsedRvu {
             code,
             description: t.get(row, "description").to_string(),
-            rvu: Rvu {
-                work,
-                pe_nonfacility,
-                pe_facility,
-                mp,
-                status,
-            },
+            rvu: Rvu { work, pe_nonfacility, pe_facility, mp, status },
         });
     }
     if out.is_empty() {
@@ -291,11 +262,7 @@ fn parse_gpcis(text: &str, what: &str) -> Result<Vec<(Locality, Gpci)>, String> 
         if state.len() != 2 || !state.chars().all(|c| c.is_ascii_alphabetic()) {
             return Err(at(format!("`{state}` is not a two-letter state code")));
         }
-        let name = t
-            .get(row, "locality_name")
-            .trim_end_matches('*')
-            .trim()
-            .to_string();
+        let name = t.get(row, "locality_name").trim_end_matches('*').trim().to_string();
         if name.is_empty() {
             return Err(at("the locality name is empty".to_string()));
         }
@@ -307,13 +274,7 @@ fn parse_gpcis(text: &str, what: &str) -> Result<Vec<(Locality, Gpci)>, String> 
         if g.work == 0 || g.pe == 0 || g.mp == 0 {
             return Err(at("a GPCI of 0 is not possible".to_string()));
         }
-        let l = Locality {
-            mac,
-            number,
-            state,
-            name,
-            counties: String::new(),
-        };
+        let l = Locality { mac, number, state, name, counties: String::new() };
         if out.iter().any(|(o, _)| o.id() == l.id()) {
             return Err(at(format!("locality {} appears twice", l.id())));
         }
@@ -329,25 +290,15 @@ impl MedicareData {
     /// The shipped data, parsed once.
     pub fn embedded() -> Arc<MedicareData> {
         static DATA: OnceLock<Arc<MedicareData>> = OnceLock::new();
-        DATA.get_or_init(|| {
-            Arc::new(MedicareData::from_shipped().expect("the shipped Medicare data is valid"))
-        })
-        .clone()
+        DATA.get_or_init(|| Arc::new(MedicareData::from_shipped().expect("the shipped Medicare data is valid"))).clone()
     }
 
     fn from_shipped() -> Result<MedicareData, String> {
         // Conversion factors.
-        let t = Table::parse(
-            CONVERSION_FACTORS,
-            "conversion_factor.csv",
-            &["year", "kind", "amount"],
-        )?;
+        let t = Table::parse(CONVERSION_FACTORS, "conversion_factor.csv", &["year", "kind", "amount"])?;
         let mut conversion_factors = Vec::new();
         for row in &t.rows {
-            let year: u16 = t
-                .get(row, "year")
-                .parse()
-                .map_err(|_| format!("bad CF year `{}`", t.get(row, "year")))?;
+            let year: u16 = t.get(row, "year").parse().map_err(|_| format!("bad CF year `{}`", t.get(row, "year")))?;
             let kind = t.get(row, "kind").to_string();
             conversion_factors.push(ConversionFactor {
                 year,
@@ -361,13 +312,7 @@ impl MedicareData {
         let t = Table::parse(
             LOCALITY_COUNTIES,
             "locality_counties_2025.csv",
-            &[
-                "mac",
-                "locality",
-                "state_name",
-                "fee_schedule_area",
-                "counties",
-            ],
+            &["mac", "locality", "state_name", "fee_schedule_area", "counties"],
         )?;
         let mut counties: HashMap<String, (String, String, String)> = HashMap::new();
         for row in &t.rows {
@@ -380,10 +325,7 @@ impl MedicareData {
                 id,
                 (
                     t.get(row, "state_name").to_string(),
-                    t.get(row, "fee_schedule_area")
-                        .trim_end_matches('*')
-                        .trim()
-                        .to_string(),
+                    t.get(row, "fee_schedule_area").trim_end_matches('*').trim().to_string(),
                     t.get(row, "counties").to_string(),
                 ),
             );
@@ -400,18 +342,14 @@ impl MedicareData {
         };
         // The latest year's file gives the locality list and order (both years have the same 109).
         for (year, rvu, gpci) in [(2026u16, RVU_2026, GPCI_2026), (2025, RVU_2025, GPCI_2025)] {
-            let cf = data
-                .default_cf(year)
-                .ok_or_else(|| format!("no conversion factor for {year}"))?
-                .amount_ten_thousandths;
+            let cf =
+                data.default_cf(year).ok_or_else(|| format!("no conversion factor for {year}"))?.amount_ten_thousandths;
             data.add_year(year, rvu, gpci, cf)?;
         }
         for l in &mut data.localities {
             if let Some((state_name, area, c)) = counties.get(&l.id()) {
                 l.counties = c.clone();
-                data.state_names
-                    .entry(l.state.clone())
-                    .or_insert_with(|| state_name.clone());
+                data.state_names.entry(l.state.clone()).or_insert_with(|| state_name.clone());
                 data.area_names.insert(l.id(), area.clone());
             }
         }
@@ -419,33 +357,17 @@ impl MedicareData {
         Ok(data)
     }
 
-    fn add_year(
-        &mut self,
-        year: u16,
-        rvu_csv: &str,
-        gpci_csv: &str,
-        cf: i64,
-    ) -> Result<(), String> {
+    fn add_year(&mut self, year: u16, rvu_csv: &str, gpci_csv: &str, cf: i64) -> Result<(), String> {
         let rvus = parse_rvus(rvu_csv, &format!("{year} RVU file"))?;
         let gpcis = parse_gpcis(gpci_csv, &format!("{year} GPCI file"))?;
-        let mut yd = YearData {
-            cf,
-            rvus: BTreeMap::new(),
-            gpcis: HashMap::new(),
-        };
+        let mut yd = YearData { cf, rvus: BTreeMap::new(), gpcis: HashMap::new() };
         for p in rvus {
-            let latest_for_code = self
-                .years
-                .range(year + 1..)
-                .all(|(_, y)| !y.rvus.contains_key(&p.code));
-            let entry = self
-                .codes
-                .entry(p.code.clone())
-                .or_insert_with(|| CodeInfo {
-                    code: p.code.clone(),
-                    description: p.description.clone(),
-                    status: p.rvu.status,
-                });
+            let latest_for_code = self.years.range(year + 1..).all(|(_, y)| !y.rvus.contains_key(&p.code));
+            let entry = self.codes.entry(p.code.clone()).or_insert_with(|| CodeInfo {
+                code: p.code.clone(),
+                description: p.description.clone(),
+                status: p.rvu.status,
+            });
             if latest_for_code {
                 if !p.description.is_empty() {
                     entry.description = p.description.clone();
@@ -470,17 +392,8 @@ impl MedicareData {
     }
 
     fn default_cf(&self, year: u16) -> Option<ConversionFactor> {
-        let of_year: Vec<&ConversionFactor> = self
-            .conversion_factors
-            .iter()
-            .filter(|c| c.year == year)
-            .collect();
-        of_year
-            .iter()
-            .rev()
-            .find(|c| is_default_kind(&c.kind))
-            .or(of_year.last())
-            .map(|c| (*c).clone())
+        let of_year: Vec<&ConversionFactor> = self.conversion_factors.iter().filter(|c| c.year == year).collect();
+        of_year.iter().rev().find(|c| is_default_kind(&c.kind)).or(of_year.last()).map(|c| (*c).clone())
     }
 
     /// Years with final figures (RVUs, GPCIs and a conversion factor), ascending.
@@ -500,11 +413,7 @@ impl MedicareData {
 
     /// Every conversion factor on file for the year (2026 also has the qualifying-APM one).
     pub fn conversion_factors(&self, year: u16) -> Vec<ConversionFactor> {
-        self.conversion_factors
-            .iter()
-            .filter(|c| c.year == year)
-            .cloned()
-            .collect()
+        self.conversion_factors.iter().filter(|c| c.year == year).cloned().collect()
     }
 
     /// All localities, in CMS order.
@@ -526,9 +435,7 @@ impl MedicareData {
 
     /// Full state name as CMS writes it ("NEW YORK", "HAWAII/GUAM"), when known.
     pub fn state_name(&self, state: &str) -> Option<&str> {
-        self.state_names
-            .get(&state.trim().to_ascii_uppercase())
-            .map(String::as_str)
+        self.state_names.get(&state.trim().to_ascii_uppercase()).map(String::as_str)
     }
 
     /// The codes shipped (any year), sorted.
@@ -542,9 +449,7 @@ impl MedicareData {
 
     /// Whether `year` has figures for `code`.
     pub fn has_code_in_year(&self, code: &str, year: u16) -> bool {
-        self.years
-            .get(&year)
-            .is_some_and(|y| y.rvus.contains_key(&normalize_code(code)))
+        self.years.get(&year).is_some_and(|y| y.rvus.contains_key(&normalize_code(code)))
     }
 
     /// The Medicare allowed amount for `code` at the locality (`locality_id` is a MAC-locality
@@ -557,13 +462,7 @@ impl MedicareData {
         credential: Credential,
         setting: Setting,
     ) -> Result<MedicareAmount, MedicareError> {
-        let yd = self
-            .years
-            .get(&year)
-            .ok_or_else(|| MedicareError::UnknownYear {
-                year,
-                available: self.years(),
-            })?;
+        let yd = self.years.get(&year).ok_or_else(|| MedicareError::UnknownYear { year, available: self.years() })?;
         let code_key = normalize_code(code);
         if !self.codes.contains_key(&code_key) {
             return Err(MedicareError::UnknownCode {
@@ -579,61 +478,47 @@ impl MedicareData {
         };
         let Some(rvu) = yd.rvus.get(&code_key) else {
             return Ok(MedicareAmount::NotPriced {
-                reason: format!("{code_key} is not in the {year} Medicare fee schedule file, so there is no {year} amount"),
+                reason: format!(
+                    "{code_key} is not in the {year} Medicare fee schedule file, so there is no {year} amount"
+                ),
             });
         };
         let Some(gpci) = yd.gpcis.get(&locality.id()) else {
             return Ok(MedicareAmount::NotPriced {
-                reason: format!(
-                    "the {year} figures have no geographic index for {}",
-                    locality.display_name()
-                ),
+                reason: format!("the {year} figures have no geographic index for {}", locality.display_name()),
             });
         };
-        let not_priced = |reason: &str| {
-            Ok(MedicareAmount::NotPriced {
-                reason: reason.to_string(),
-            })
-        };
+        let not_priced = |reason: &str| Ok(MedicareAmount::NotPriced { reason: reason.to_string() });
         match rvu.status {
-            'N' => {
-                return not_priced(
-                    "Medicare does not cover this code, so it has no Medicare amount",
-                )
+            'N' => return not_priced("Medicare does not cover this code, so it has no Medicare amount"),
+            'C' => {
+                return not_priced("the local Medicare contractor prices this code; there is no fee-schedule amount")
             }
-            'C' => return not_priced(
-                "the local Medicare contractor prices this code; there is no fee-schedule amount",
-            ),
-            'I' => {
-                return not_priced(
-                    "Medicare does not accept this code; another code is used instead",
-                )
-            }
+            'I' => return not_priced("Medicare does not accept this code; another code is used instead"),
             'B' | 'P' => {
-                return not_priced(
-                    "Medicare bundles this code into other services; it is not paid separately",
-                )
+                return not_priced("Medicare bundles this code into other services; it is not paid separately")
             }
             'X' | 'E' => return not_priced("this code is outside the Medicare fee schedule"),
             _ => {}
         }
         if setting == Setting::NonFacility && rvu.pe_nonfacility.is_none() {
-            return not_priced("Medicare pays this code only in a facility setting; there is no office (non-facility) amount");
+            return not_priced(
+                "Medicare pays this code only in a facility setting; there is no office (non-facility) amount",
+            );
         }
         let Some(full) = full_cents(rvu, gpci, yd.cf, setting) else {
-            return not_priced("the fee schedule has no relative values for this code (the local Medicare contractor prices it)");
+            return not_priced(
+                "the fee schedule has no relative values for this code (the local Medicare contractor prices it)",
+            );
         };
         let share_pct = credential.medicare_share_pct();
         let cents = div_round_half_up(full as i128 * share_pct as i128, 100) as i64;
         if cents <= 0 {
-            return not_priced("the fee schedule has no relative values for this code (the local Medicare contractor prices it)");
+            return not_priced(
+                "the fee schedule has no relative values for this code (the local Medicare contractor prices it)",
+            );
         }
-        Ok(MedicareAmount::Priced {
-            cents: Cents(cents),
-            full_cents: Cents(full),
-            share_pct,
-            status: rvu.status,
-        })
+        Ok(MedicareAmount::Priced { cents: Cents(cents), full_cents: Cents(full), share_pct, status: rvu.status })
     }
 
     /// A copy with one more year (or a replaced year) from a CMS release loaded at run time.
@@ -666,8 +551,7 @@ impl MedicareData {
             kind: "imported".to_string(),
             label: cf_label("imported"),
         });
-        next.add_year(year, rvu_csv, gpci_csv, conversion_factor_ten_thousandths)
-            .map_err(MedicareError::BadRelease)?;
+        next.add_year(year, rvu_csv, gpci_csv, conversion_factor_ten_thousandths).map_err(MedicareError::BadRelease)?;
         next.reindex();
         Ok(next)
     }
@@ -683,9 +567,7 @@ fn full_cents(rvu: &Rvu, g: &Gpci, cf_ten_thousandths: i64, setting: Setting) ->
         return None;
     }
     // RVU x100 times GPCI x1000 = x10^5; times CF x10^4 = x10^9; cents are x10^2.
-    let weighted = rvu.work as i128 * g.work as i128
-        + pe as i128 * g.pe as i128
-        + rvu.mp as i128 * g.mp as i128;
+    let weighted = rvu.work as i128 * g.work as i128 + pe as i128 * g.pe as i128 + rvu.mp as i128 * g.mp as i128;
     let full = div_round_half_up(weighted * cf_ten_thousandths as i128, 10_000_000) as i64;
     (full > 0).then_some(full)
 }

@@ -1,28 +1,17 @@
 use super::*;
 use crate::domain::{Cents, Credential, Setting};
 
-const CORALEHR_2026: &str =
-    include_str!("../../data/medicare/pfs_2026_nonfacility_by_locality_coralehr.csv");
+const CORALEHR_2026: &str = include_str!("../../data/medicare/pfs_2026_nonfacility_by_locality_coralehr.csv");
 
 fn data() -> Arc<MedicareData> {
     MedicareData::embedded()
 }
 
-fn priced(
-    d: &MedicareData,
-    code: &str,
-    loc: &str,
-    year: u16,
-    c: Credential,
-    s: Setting,
-) -> (i64, i64, u32, char) {
+fn priced(d: &MedicareData, code: &str, loc: &str, year: u16, c: Credential, s: Setting) -> (i64, i64, u32, char) {
     match d.amount(code, loc, year, c, s) {
-        Ok(MedicareAmount::Priced {
-            cents,
-            full_cents,
-            share_pct,
-            status,
-        }) => (cents.0, full_cents.0, share_pct, status),
+        Ok(MedicareAmount::Priced { cents, full_cents, share_pct, status }) => {
+            (cents.0, full_cents.0, share_pct, status)
+        }
         other => panic!("{code} {loc} {year} {c:?} {s:?}: expected a price, got {other:?}"),
     }
 }
@@ -40,10 +29,7 @@ fn shipped_data_has_two_final_years_and_109_localities() {
         assert_eq!(d.years[&y].gpcis.len(), 109, "{y}");
     }
     let m = d.locality("13202-01").expect("Manhattan");
-    assert_eq!(
-        (m.state.as_str(), m.name.as_str(), m.counties.as_str()),
-        ("NY", "MANHATTAN", "NEW YORK")
-    );
+    assert_eq!((m.state.as_str(), m.name.as_str(), m.counties.as_str()), ("NY", "MANHATTAN", "NEW YORK"));
     assert_eq!(m.display_name(), "MANHATTAN, NY");
     // Every locality got its county list from the 2025 crosswalk.
     assert!(d.localities().iter().all(|l| !l.counties.is_empty()));
@@ -57,37 +43,13 @@ fn conversion_factors_are_exact_and_there_is_no_2027() {
     assert_eq!(cf26.amount_ten_thousandths, 334009);
     assert_eq!(cf26.kind, "non_qualifying_apm");
     assert_eq!(cf26.to_string(), "$33.4009");
-    assert_eq!(
-        d.conversion_factor(2025).unwrap().amount_ten_thousandths,
-        323465
-    );
-    let all26: Vec<i64> = d
-        .conversion_factors(2026)
-        .iter()
-        .map(|c| c.amount_ten_thousandths)
-        .collect();
+    assert_eq!(d.conversion_factor(2025).unwrap().amount_ten_thousandths, 323465);
+    let all26: Vec<i64> = d.conversion_factors(2026).iter().map(|c| c.amount_ten_thousandths).collect();
     assert_eq!(all26, vec![334009, 335675]);
-    assert_eq!(
-        d.conversion_factor(2024).unwrap().amount_ten_thousandths,
-        332875
-    );
+    assert_eq!(d.conversion_factor(2024).unwrap().amount_ten_thousandths, 332875);
     assert!(d.conversion_factor(2027).is_none());
-    let err = d
-        .amount(
-            "90837",
-            "13202-01",
-            2027,
-            Credential::Psychologist,
-            Setting::NonFacility,
-        )
-        .unwrap_err();
-    assert_eq!(
-        err,
-        MedicareError::UnknownYear {
-            year: 2027,
-            available: vec![2025, 2026]
-        }
-    );
+    let err = d.amount("90837", "13202-01", 2027, Credential::Psychologist, Setting::NonFacility).unwrap_err();
+    assert_eq!(err, MedicareError::UnknownYear { year: 2027, available: vec![2025, 2026] });
     assert!(err.to_string().contains("2025, 2026"), "{err}");
 }
 
@@ -117,20 +79,11 @@ fn reproduces_every_coralehr_2026_locality_amount() {
     let t = csv::Table::parse(
         CORALEHR_2026,
         "coralehr",
-        &[
-            "hcpcs",
-            "state",
-            "locality_name",
-            "nonfacility_amount_usd",
-            "medicare_status",
-        ],
+        &["hcpcs", "state", "locality_name", "nonfacility_amount_usd", "medicare_status"],
     )
     .unwrap();
-    let by_name: HashMap<(String, String), String> = d
-        .localities()
-        .iter()
-        .map(|l| ((l.state.clone(), l.name.clone()), l.id()))
-        .collect();
+    let by_name: HashMap<(String, String), String> =
+        d.localities().iter().map(|l| ((l.state.clone(), l.name.clone()), l.id())).collect();
     let (mut checked, mut skipped, mut mismatches) = (0, 0, Vec::new());
     let mut skipped_codes = std::collections::BTreeSet::new();
     for row in &t.rows {
@@ -140,41 +93,21 @@ fn reproduces_every_coralehr_2026_locality_amount() {
             skipped_codes.insert(code.to_string());
             continue;
         }
-        let key = (
-            t.get(row, "state").to_string(),
-            t.get(row, "locality_name").to_string(),
-        );
-        let id = by_name
-            .get(&key)
-            .unwrap_or_else(|| panic!("no GPCI locality for {key:?}"));
+        let key = (t.get(row, "state").to_string(), t.get(row, "locality_name").to_string());
+        let id = by_name.get(&key).unwrap_or_else(|| panic!("no GPCI locality for {key:?}"));
         let expected = Cents::parse(t.get(row, "nonfacility_amount_usd")).unwrap();
         let status = t.get(row, "medicare_status").chars().next().unwrap();
-        match d.amount(
-            code,
-            id,
-            2026,
-            Credential::Psychologist,
-            Setting::NonFacility,
-        ) {
-            Ok(MedicareAmount::Priced {
-                cents,
-                full_cents,
-                share_pct: 100,
-                status: s,
-            }) if cents == expected && full_cents == expected && s == status => {}
-            other => mismatches.push(format!(
-                "{code} {key:?}: expected {expected} {status}, got {other:?}"
-            )),
+        match d.amount(code, id, 2026, Credential::Psychologist, Setting::NonFacility) {
+            Ok(MedicareAmount::Priced { cents, full_cents, share_pct: 100, status: s })
+                if cents == expected && full_cents == expected && s == status => {}
+            other => mismatches.push(format!("{code} {key:?}: expected {expected} {status}, got {other:?}")),
         }
         checked += 1;
     }
     assert_eq!(mismatches, Vec::<String>::new());
     assert_eq!(checked, 1744);
     assert_eq!(skipped, 327);
-    assert_eq!(
-        skipped_codes.into_iter().collect::<Vec<_>>(),
-        vec!["90845", "96132", "96133"]
-    );
+    assert_eq!(skipped_codes.into_iter().collect::<Vec<_>>(), vec!["90845", "96132", "96133"]);
 }
 
 /// Expected values computed independently with Python's Decimal from the CSVs:
@@ -229,37 +162,16 @@ fn pinned_amounts_by_locality_year_setting_and_credential() {
     let d = data();
     for &(loc, year, code, setting, psy, lcsw, np) in cases {
         let (c, full, pct, _) = priced(&d, code, loc, year, Credential::Psychologist, setting);
-        assert_eq!(
-            (c, full, pct),
-            (psy, psy, 100),
-            "psychologist {loc} {year} {code} {setting:?}"
-        );
+        assert_eq!((c, full, pct), (psy, psy, 100), "psychologist {loc} {year} {code} {setting:?}");
         let (c, full, pct, _) = priced(&d, code, loc, year, Credential::Lcsw, setting);
-        assert_eq!(
-            (c, full, pct),
-            (lcsw, psy, 75),
-            "lcsw {loc} {year} {code} {setting:?}"
-        );
+        assert_eq!((c, full, pct), (lcsw, psy, 75), "lcsw {loc} {year} {code} {setting:?}");
         let (c, full, pct, _) = priced(&d, code, loc, year, Credential::Np, setting);
-        assert_eq!(
-            (c, full, pct),
-            (np, psy, 85),
-            "np {loc} {year} {code} {setting:?}"
-        );
+        assert_eq!((c, full, pct), (np, psy, 85), "np {loc} {year} {code} {setting:?}");
     }
     // LMFT/LPC share with LCSW; PA with NP; psychiatrists get the full amount.
-    assert_eq!(
-        priced(&d, "90837", "13202-01", 2026, Credential::Lpc, NF).0,
-        13648
-    );
-    assert_eq!(
-        priced(&d, "90837", "13202-01", 2026, Credential::Pa, NF).0,
-        15467
-    );
-    assert_eq!(
-        priced(&d, "90837", "13202-01", 2026, Credential::Psychiatrist, NF).0,
-        18197
-    );
+    assert_eq!(priced(&d, "90837", "13202-01", 2026, Credential::Lpc, NF).0, 13648);
+    assert_eq!(priced(&d, "90837", "13202-01", 2026, Credential::Pa, NF).0, 15467);
+    assert_eq!(priced(&d, "90837", "13202-01", 2026, Credential::Psychiatrist, NF).0, 18197);
 }
 
 /// National amounts (every GPCI 1.000) from SOURCES.md's sanity table, built through
@@ -272,55 +184,21 @@ fn pinned_amounts_by_locality_year_setting_and_credential() {
 /// LCSW 2026 90837 national: 0.75 x 167.00 = $125.25.
 #[test]
 fn national_sanity_amounts_with_unit_gpcis() {
-    let national = "mac,locality,locality_name,state,work_gpci,pe_gpci,mp_gpci\n99999,00,NATIONAL,US,1.000,1.000,1.000\n";
+    let national =
+        "mac,locality,locality_name,state,work_gpci,pe_gpci,mp_gpci\n99999,00,NATIONAL,US,1.000,1.000,1.000\n";
     let d = data();
     let n26 = d.with_release(2026, RVU_2026, national, 334009).unwrap();
     let n25 = d.with_release(2025, RVU_2025, national, 323465).unwrap();
     let p = Credential::Psychologist;
-    assert_eq!(
-        priced(&n26, "90837", "99999-00", 2026, p, Setting::NonFacility).0,
-        16700
-    );
-    assert_eq!(
-        priced(&n26, "90837", "99999-00", 2026, p, Setting::Facility).0,
-        13527
-    );
-    assert_eq!(
-        priced(&n26, "90834", "99999-00", 2026, p, Setting::NonFacility).0,
-        11390
-    );
-    assert_eq!(
-        priced(&n26, "90834", "99999-00", 2026, p, Setting::Facility).0,
-        9185
-    );
-    assert_eq!(
-        priced(&n25, "90837", "99999-00", 2025, p, Setting::NonFacility).0,
-        15429
-    );
-    assert_eq!(
-        priced(&n25, "90837", "99999-00", 2025, p, Setting::Facility).0,
-        13456
-    );
-    assert_eq!(
-        priced(&n25, "90834", "99999-00", 2025, p, Setting::NonFacility).0,
-        10416
-    );
-    assert_eq!(
-        priced(&n25, "90834", "99999-00", 2025, p, Setting::Facility).0,
-        9089
-    );
-    assert_eq!(
-        priced(
-            &n26,
-            "90837",
-            "99999-00",
-            2026,
-            Credential::Lcsw,
-            Setting::NonFacility
-        )
-        .0,
-        12525
-    );
+    assert_eq!(priced(&n26, "90837", "99999-00", 2026, p, Setting::NonFacility).0, 16700);
+    assert_eq!(priced(&n26, "90837", "99999-00", 2026, p, Setting::Facility).0, 13527);
+    assert_eq!(priced(&n26, "90834", "99999-00", 2026, p, Setting::NonFacility).0, 11390);
+    assert_eq!(priced(&n26, "90834", "99999-00", 2026, p, Setting::Facility).0, 9185);
+    assert_eq!(priced(&n25, "90837", "99999-00", 2025, p, Setting::NonFacility).0, 15429);
+    assert_eq!(priced(&n25, "90837", "99999-00", 2025, p, Setting::Facility).0, 13456);
+    assert_eq!(priced(&n25, "90834", "99999-00", 2025, p, Setting::NonFacility).0, 10416);
+    assert_eq!(priced(&n25, "90834", "99999-00", 2025, p, Setting::Facility).0, 9089);
+    assert_eq!(priced(&n26, "90837", "99999-00", 2026, Credential::Lcsw, Setting::NonFacility).0, 12525);
     // The replaced year no longer has the other localities' indices.
     assert!(matches!(
         n26.amount("90837", "13202-01", 2026, p, Setting::NonFacility),
@@ -332,22 +210,8 @@ fn national_sanity_amounts_with_unit_gpcis() {
 fn facility_na_codes_price_the_same_in_both_settings() {
     let d = data();
     for code in ["96127", "98975", "98976", "98977"] {
-        let nf = priced(
-            &d,
-            code,
-            "13202-01",
-            2026,
-            Credential::Psychologist,
-            Setting::NonFacility,
-        );
-        let f = priced(
-            &d,
-            code,
-            "13202-01",
-            2026,
-            Credential::Psychologist,
-            Setting::Facility,
-        );
+        let nf = priced(&d, code, "13202-01", 2026, Credential::Psychologist, Setting::NonFacility);
+        let f = priced(&d, code, "13202-01", 2026, Credential::Psychologist, Setting::Facility);
         assert_eq!(nf, f, "{code}");
     }
 }
@@ -356,42 +220,17 @@ fn facility_na_codes_price_the_same_in_both_settings() {
 fn status_n_is_not_priced_and_status_r_is_flagged() {
     let d = data();
     for year in [2025, 2026] {
-        match d
-            .amount(
-                "99404",
-                "13202-01",
-                year,
-                Credential::Psychologist,
-                Setting::NonFacility,
-            )
-            .unwrap()
-        {
+        match d.amount("99404", "13202-01", year, Credential::Psychologist, Setting::NonFacility).unwrap() {
             MedicareAmount::NotPriced { reason } => {
                 assert!(reason.contains("does not cover"), "{reason}")
             }
             other => panic!("99404 must not be priced: {other:?}"),
         }
     }
-    let r = d
-        .amount(
-            "90846",
-            "10112-00",
-            2026,
-            Credential::Lcsw,
-            Setting::NonFacility,
-        )
-        .unwrap();
+    let r = d.amount("90846", "10112-00", 2026, Credential::Lcsw, Setting::NonFacility).unwrap();
     assert!(matches!(r, MedicareAmount::Priced { status: 'R', .. }));
     assert!(r.status_note().unwrap().contains("restricts"));
-    let a = d
-        .amount(
-            "90837",
-            "10112-00",
-            2026,
-            Credential::Lcsw,
-            Setting::NonFacility,
-        )
-        .unwrap();
+    let a = d.amount("90837", "10112-00", 2026, Credential::Lcsw, Setting::NonFacility).unwrap();
     assert_eq!(a.status_note(), None);
     assert_eq!(a.cents(), Some(Cents(12128)));
 }
@@ -399,27 +238,12 @@ fn status_n_is_not_priced_and_status_r_is_flagged() {
 #[test]
 fn code_missing_from_a_year_is_not_priced() {
     let d = data();
-    match d
-        .amount(
-            "98979",
-            "13202-01",
-            2025,
-            Credential::Psychologist,
-            Setting::NonFacility,
-        )
-        .unwrap()
-    {
+    match d.amount("98979", "13202-01", 2025, Credential::Psychologist, Setting::NonFacility).unwrap() {
         MedicareAmount::NotPriced { reason } => assert!(reason.contains("2025"), "{reason}"),
         other => panic!("{other:?}"),
     }
     assert!(d
-        .amount(
-            "98979",
-            "13202-01",
-            2026,
-            Credential::Psychologist,
-            Setting::NonFacility
-        )
+        .amount("98979", "13202-01", 2026, Credential::Psychologist, Setting::NonFacility)
         .unwrap()
         .cents()
         .is_some());
@@ -428,15 +252,7 @@ fn code_missing_from_a_year_is_not_priced() {
 #[test]
 fn unknown_code_lists_the_valid_ones() {
     let d = data();
-    let err = d
-        .amount(
-            "90999",
-            "13202-01",
-            2026,
-            Credential::Psychologist,
-            Setting::NonFacility,
-        )
-        .unwrap_err();
+    let err = d.amount("90999", "13202-01", 2026, Credential::Psychologist, Setting::NonFacility).unwrap_err();
     match &err {
         MedicareError::UnknownCode { code, valid } => {
             assert_eq!(code, "90999");
@@ -446,49 +262,23 @@ fn unknown_code_lists_the_valid_ones() {
         other => panic!("{other:?}"),
     }
     let msg = err.to_string();
-    assert!(
-        msg.contains("90999") && msg.contains("90834, 90836, 90837"),
-        "{msg}"
-    );
+    assert!(msg.contains("90999") && msg.contains("90834, 90836, 90837"), "{msg}");
 }
 
 #[test]
 fn unknown_locality_is_an_error_that_says_what_works() {
     let d = data();
-    let err = d
-        .amount(
-            "90837",
-            "99999-99",
-            2026,
-            Credential::Psychologist,
-            Setting::NonFacility,
-        )
-        .unwrap_err();
+    let err = d.amount("90837", "99999-99", 2026, Credential::Psychologist, Setting::NonFacility).unwrap_err();
     assert_eq!(err, MedicareError::UnknownLocality("99999-99".into()));
     assert!(err.to_string().contains("13202-01"), "{err}");
     // amount() also takes the other locality forms.
-    assert_eq!(
-        priced(
-            &d,
-            "90837",
-            "manhattan, ny",
-            2026,
-            Credential::Psychologist,
-            Setting::NonFacility
-        )
-        .0,
-        18197
-    );
+    assert_eq!(priced(&d, "90837", "manhattan, ny", 2026, Credential::Psychologist, Setting::NonFacility).0, 18197);
 }
 
 #[test]
 fn locality_lookup_accepts_every_documented_form() {
     let d = data();
-    let id = |s: &str| {
-        d.find_locality(s)
-            .map(|l| l.id())
-            .unwrap_or_else(|e| panic!("{s}: {e}"))
-    };
+    let id = |s: &str| d.find_locality(s).map(|l| l.id()).unwrap_or_else(|e| panic!("{s}: {e}"));
     // Name with state.
     assert_eq!(id("MANHATTAN, NY"), "13202-01");
     assert_eq!(id("manhattan ny"), "13202-01");
@@ -497,19 +287,10 @@ fn locality_lookup_accepts_every_documented_form() {
     assert_eq!(id("Manhattan"), "13202-01");
     assert_eq!(id("REST OF NEW YORK"), "13282-99");
     assert_eq!(id("rest of new york, ny"), "13282-99");
-    assert_eq!(
-        id("LOS ANGELES-LONG BEACH-ANAHEIM (LOS ANGELES/ORANGE CNTY), CA"),
-        "01182-18"
-    );
+    assert_eq!(id("LOS ANGELES-LONG BEACH-ANAHEIM (LOS ANGELES/ORANGE CNTY), CA"), "01182-18");
     // The county file's name for the same locality.
-    assert_eq!(
-        id("LOS ANGELES-LONG BEACH-ANAHEIM (LOS ANGELES CNTY)"),
-        "01182-18"
-    );
-    assert_eq!(
-        id("los angeles-long beach-anaheim (los angeles cnty), ca"),
-        "01182-18"
-    );
+    assert_eq!(id("LOS ANGELES-LONG BEACH-ANAHEIM (LOS ANGELES CNTY)"), "01182-18");
+    assert_eq!(id("los angeles-long beach-anaheim (los angeles cnty), ca"), "01182-18");
     assert_eq!(id("HAWAII, GUAM, HI"), "01212-01");
     assert_eq!(id("East St. Louis, IL"), "06102-12");
     assert_eq!(id("DC + MD/VA Suburbs"), "12202-01");
@@ -542,16 +323,10 @@ fn misspelled_locality_suggests_the_closest_names() {
     let d = data();
     let err = d.find_locality("manhatan ny").unwrap_err();
     assert_eq!(err.input, "manhatan ny");
-    assert_eq!(
-        err.suggestions.first().map(String::as_str),
-        Some("MANHATTAN, NY")
-    );
+    assert_eq!(err.suggestions.first().map(String::as_str), Some("MANHATTAN, NY"));
     assert!(err.suggestions.len() <= 5);
     let msg = err.to_string();
-    assert!(
-        msg.contains("manhatan ny") && msg.contains("MANHATTAN, NY") && msg.contains("13202-01"),
-        "{msg}"
-    );
+    assert!(msg.contains("manhatan ny") && msg.contains("MANHATTAN, NY") && msg.contains("13202-01"), "{msg}");
     assert!(!msg.contains('\n'));
 
     // Substring matches come first.
@@ -562,16 +337,10 @@ fn misspelled_locality_suggests_the_closest_names() {
     );
     let err = d.find_locality("San Francisco").unwrap_err();
     assert_eq!(err.suggestions.len(), 2, "{:?}", err.suggestions);
-    assert!(err
-        .suggestions
-        .iter()
-        .all(|s| s.starts_with("SAN FRANCISCO-OAKLAND-BERKELEY")));
+    assert!(err.suggestions.iter().all(|s| s.starts_with("SAN FRANCISCO-OAKLAND-BERKELEY")));
 
     let err = d.find_locality("Chicgo, IL").unwrap_err();
-    assert_eq!(
-        err.suggestions.first().map(String::as_str),
-        Some("CHICAGO, IL")
-    );
+    assert_eq!(err.suggestions.first().map(String::as_str), Some("CHICAGO, IL"));
 
     // Nothing close: no suggestions, still the accepted forms.
     let err = d.find_locality("zzzzqqqq").unwrap_err();
@@ -614,141 +383,42 @@ fn with_release_adds_a_2027_year_used_by_amount() {
     let d = base.with_release(2027, rvu, gpci, 328409).unwrap();
     assert_eq!(d.years(), vec![2025, 2026, 2027]);
     assert_eq!(d.latest_year(), 2027);
-    assert_eq!(
-        d.conversion_factor(2027).unwrap().amount_ten_thousandths,
-        328409
-    );
+    assert_eq!(d.conversion_factor(2027).unwrap().amount_ten_thousandths, 328409);
     assert_eq!(d.conversion_factor(2027).unwrap().kind, "imported");
     // Manhattan 2027 90837 NF: 3.90*1.070 + 1.25*1.170 + 0.02*1.600 = 4.173 + 1.4625 + 0.032
     // = 5.6675; x 32.8409 = 186.1258... -> $186.13; LCSW 0.75 x 186.13 = 139.5975 -> $139.60.
     // Facility: 4.173 + 0.20*1.170 + 0.032 = 4.439; x 32.8409 = 145.7807... -> $145.78.
-    assert_eq!(
-        priced(
-            &d,
-            "90837",
-            "13202-01",
-            2027,
-            Credential::Psychologist,
-            Setting::NonFacility
-        )
-        .0,
-        18613
-    );
-    assert_eq!(
-        priced(
-            &d,
-            "90837",
-            "13202-01",
-            2027,
-            Credential::Lcsw,
-            Setting::NonFacility
-        )
-        .0,
-        13960
-    );
-    assert_eq!(
-        priced(
-            &d,
-            "90837",
-            "13202-01",
-            2027,
-            Credential::Psychologist,
-            Setting::Facility
-        )
-        .0,
-        14578
-    );
+    assert_eq!(priced(&d, "90837", "13202-01", 2027, Credential::Psychologist, Setting::NonFacility).0, 18613);
+    assert_eq!(priced(&d, "90837", "13202-01", 2027, Credential::Lcsw, Setting::NonFacility).0, 13960);
+    assert_eq!(priced(&d, "90837", "13202-01", 2027, Credential::Psychologist, Setting::Facility).0, 14578);
     // NA facility PE falls back to the non-facility one: 1.00 x 1.000 x 32.8409 = $32.84.
-    assert_eq!(
-        priced(
-            &d,
-            "90999",
-            "10112-00",
-            2027,
-            Credential::Psychologist,
-            Setting::Facility
-        )
-        .0,
-        3284
-    );
+    assert_eq!(priced(&d, "90999", "10112-00", 2027, Credential::Psychologist, Setting::Facility).0, 3284);
     // Non-facility NA: only the facility amount exists. 1.00 + 0.30*0.880 = 1.264; x 32.8409
     // = 41.5108976 -> $41.51.
-    assert_eq!(
-        priced(
-            &d,
-            "90998",
-            "10112-00",
-            2027,
-            Credential::Psychologist,
-            Setting::Facility
-        )
-        .0,
-        4151
-    );
-    match d
-        .amount(
-            "90998",
-            "10112-00",
-            2027,
-            Credential::Psychologist,
-            Setting::NonFacility,
-        )
-        .unwrap()
-    {
+    assert_eq!(priced(&d, "90998", "10112-00", 2027, Credential::Psychologist, Setting::Facility).0, 4151);
+    match d.amount("90998", "10112-00", 2027, Credential::Psychologist, Setting::NonFacility).unwrap() {
         MedicareAmount::NotPriced { reason } => assert!(reason.contains("facility"), "{reason}"),
         other => panic!("{other:?}"),
     }
     // All-zero RVUs are never a $0 amount.
     assert!(matches!(
-        d.amount(
-            "97151",
-            "10112-00",
-            2027,
-            Credential::Psychologist,
-            Setting::NonFacility
-        ),
+        d.amount("97151", "10112-00", 2027, Credential::Psychologist, Setting::NonFacility),
         Ok(MedicareAmount::NotPriced { .. })
     ));
     // Codes not in the release, localities without a 2027 index: not priced, no invention.
     assert!(matches!(
-        d.amount(
-            "90834",
-            "13202-01",
-            2027,
-            Credential::Psychologist,
-            Setting::NonFacility
-        ),
+        d.amount("90834", "13202-01", 2027, Credential::Psychologist, Setting::NonFacility),
         Ok(MedicareAmount::NotPriced { .. })
     ));
     assert!(matches!(
-        d.amount(
-            "90837",
-            "02102-01",
-            2027,
-            Credential::Psychologist,
-            Setting::NonFacility
-        ),
+        d.amount("90837", "02102-01", 2027, Credential::Psychologist, Setting::NonFacility),
         Ok(MedicareAmount::NotPriced { .. })
     ));
     // Earlier years are untouched and the original is unchanged.
-    assert_eq!(
-        priced(
-            &d,
-            "90837",
-            "13202-01",
-            2026,
-            Credential::Psychologist,
-            Setting::NonFacility
-        )
-        .0,
-        18197
-    );
+    assert_eq!(priced(&d, "90837", "13202-01", 2026, Credential::Psychologist, Setting::NonFacility).0, 18197);
     assert_eq!(base.years(), vec![2025, 2026]);
     assert!(base.code("90999").is_none());
-    assert_eq!(
-        d.code("90999").unwrap().description,
-        "New made-up test code"
-    );
+    assert_eq!(d.code("90999").unwrap().description, "New made-up test code");
     // The release's code description replaces an older one only for the latest year.
     assert_eq!(d.localities().len(), 109);
 }
@@ -764,10 +434,7 @@ fn with_release_rejects_bad_input_with_a_reason() {
     };
     assert!(bad(d.with_release(2027, rvu, gpci, 33)).contains("334009"));
     assert!(bad(d.with_release(27, rvu, gpci, 328409)).contains("2027"));
-    assert!(
-        bad(d.with_release(2027, "hcpcs,work_rvu\n90837,1.00\n", gpci, 328409))
-            .contains("pe_rvu_nonfacility")
-    );
+    assert!(bad(d.with_release(2027, "hcpcs,work_rvu\n90837,1.00\n", gpci, 328409)).contains("pe_rvu_nonfacility"));
     assert!(bad(d.with_release(2027, rvu, "mac,locality\n", 328409)).contains("work_gpci"));
     let three_decimals = rvu.replace("3.90", "3.905");
     assert!(bad(d.with_release(2027, &three_decimals, gpci, 328409)).contains("3.905"));
@@ -788,75 +455,28 @@ fn release_status_column_is_read() {
     let gpci = "mac,locality,locality_name,state,work_gpci,pe_gpci,mp_gpci\n10112,00,ALABAMA,AL,1.000,0.880,0.570\n";
     let d = data().with_release(2027, rvu, gpci, 328409).unwrap();
     assert!(matches!(
-        d.amount(
-            "90837",
-            "AL",
-            2027,
-            Credential::Psychologist,
-            Setting::NonFacility
-        ),
+        d.amount("90837", "AL", 2027, Credential::Psychologist, Setting::NonFacility),
         Ok(MedicareAmount::NotPriced { .. })
     ));
     assert_eq!(d.code("90837").unwrap().status, 'N');
-    assert_eq!(
-        priced(
-            &d,
-            "90834",
-            "AL",
-            2027,
-            Credential::Psychologist,
-            Setting::NonFacility
-        )
-        .3,
-        'A'
-    );
-    assert_eq!(
-        priced(
-            &d,
-            "90846",
-            "AL",
-            2027,
-            Credential::Psychologist,
-            Setting::NonFacility
-        )
-        .3,
-        'R'
-    );
+    assert_eq!(priced(&d, "90834", "AL", 2027, Credential::Psychologist, Setting::NonFacility).3, 'A');
+    assert_eq!(priced(&d, "90846", "AL", 2027, Credential::Psychologist, Setting::NonFacility).3, 'R');
 }
 
 #[test]
 fn amounts_serialize_with_a_kind_tag() {
     let d = data();
-    let a = d
-        .amount(
-            "90837",
-            "13202-01",
-            2026,
-            Credential::Lcsw,
-            Setting::NonFacility,
-        )
-        .unwrap();
+    let a = d.amount("90837", "13202-01", 2026, Credential::Lcsw, Setting::NonFacility).unwrap();
     let v = serde_json::to_value(&a).unwrap();
     assert_eq!(v["kind"], "priced");
     assert_eq!(v["cents"], 13648);
     assert_eq!(v["full_cents"], 18197);
     assert_eq!(v["status"], "A");
-    let n = d
-        .amount(
-            "99404",
-            "13202-01",
-            2026,
-            Credential::Lcsw,
-            Setting::NonFacility,
-        )
-        .unwrap();
+    let n = d.amount("99404", "13202-01", 2026, Credential::Lcsw, Setting::NonFacility).unwrap();
     assert_eq!(serde_json::to_value(&n).unwrap()["kind"], "not_priced");
 }
 
 #[test]
 fn embedded_is_shared() {
-    assert!(Arc::ptr_eq(
-        &MedicareData::embedded(),
-        &MedicareData::embedded()
-    ));
+    assert!(Arc::ptr_eq(&MedicareData::embedded(), &MedicareData::embedded()));
 }

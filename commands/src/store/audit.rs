@@ -21,7 +21,12 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-pub(crate) async fn record(conn: &mut SqliteConnection, audit: &Audit, action: &str, detail: &str) -> Result<(), AppError> {
+pub(crate) async fn record(
+    conn: &mut SqliteConnection,
+    audit: &Audit,
+    action: &str,
+    detail: &str,
+) -> Result<(), AppError> {
     sqlx::query("INSERT INTO audit_log (practice_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)")
         .bind(audit.practice_id)
         .bind(audit.at.to_rfc3339())
@@ -44,7 +49,12 @@ impl super::Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|r| AuditEntry { at: r.get("at"), actor: r.get("actor"), action: r.get("action"), detail: r.get("detail") })
+            .map(|r| AuditEntry {
+                at: r.get("at"),
+                actor: r.get("actor"),
+                action: r.get("action"),
+                detail: r.get("detail"),
+            })
             .collect())
     }
 }

@@ -14,7 +14,12 @@ pub struct StoredRelease {
 }
 
 impl Store {
-    pub async fn save_medicare_release(&self, r: &StoredRelease, actor: &str, at: DateTime<Utc>) -> Result<(), AppError> {
+    pub async fn save_medicare_release(
+        &self,
+        r: &StoredRelease,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), AppError> {
         sqlx::query(
             "INSERT INTO medicare_releases (year, rvu_csv, gpci_csv, cf_ten_thousandths, imported_at, imported_by)
              VALUES (?, ?, ?, ?, ?, ?)
@@ -34,9 +39,10 @@ impl Store {
     }
 
     pub async fn medicare_releases(&self) -> Result<Vec<StoredRelease>, AppError> {
-        let rows = sqlx::query("SELECT year, rvu_csv, gpci_csv, cf_ten_thousandths FROM medicare_releases ORDER BY year")
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT year, rvu_csv, gpci_csv, cf_ten_thousandths FROM medicare_releases ORDER BY year")
+                .fetch_all(self.pool())
+                .await?;
         Ok(rows
             .into_iter()
             .map(|r| StoredRelease {

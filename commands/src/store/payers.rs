@@ -84,20 +84,22 @@ fn duplicate_name(name: &str) -> String {
 
 impl Store {
     pub async fn list_payers(&self, practice_id: i64) -> Result<Vec<Payer>, AppError> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM payers WHERE practice_id = ? ORDER BY name COLLATE NOCASE"))
-            .bind(practice_id)
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query(&format!("SELECT {COLUMNS} FROM payers WHERE practice_id = ? ORDER BY name COLLATE NOCASE"))
+                .bind(practice_id)
+                .fetch_all(self.pool())
+                .await?;
         rows.iter().map(from_row).collect()
     }
 
     /// Case-insensitive exact match within the practice.
     pub async fn find_payer(&self, practice_id: i64, name: &str) -> Result<Option<Payer>, AppError> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM payers WHERE practice_id = ? AND name = ? COLLATE NOCASE"))
-            .bind(practice_id)
-            .bind(name.trim())
-            .fetch_optional(self.pool())
-            .await?;
+        let row =
+            sqlx::query(&format!("SELECT {COLUMNS} FROM payers WHERE practice_id = ? AND name = ? COLLATE NOCASE"))
+                .bind(practice_id)
+                .bind(name.trim())
+                .fetch_optional(self.pool())
+                .await?;
         row.as_ref().map(from_row).transpose()
     }
 
@@ -141,7 +143,8 @@ impl Store {
         .get("id");
         set_volumes(&mut tx, id, volumes).await?;
         audit::record(&mut tx, audit, "payer.add", &format!("{} ({})", p.name.trim(), p.kind.key())).await?;
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM payers WHERE id = ?")).bind(id).fetch_one(&mut *tx).await?;
+        let row =
+            sqlx::query(&format!("SELECT {COLUMNS} FROM payers WHERE id = ?")).bind(id).fetch_one(&mut *tx).await?;
         tx.commit().await?;
         from_row(&row)
     }
@@ -182,7 +185,10 @@ impl Store {
         .map_err(|e| conflict_or_internal(e, "editing payer", || duplicate_name(new_name.unwrap_or(&payer.name))))?;
         set_volumes(&mut tx, payer.id, volumes).await?;
         audit::record(&mut tx, audit, "payer.edit", &payer.name).await?;
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM payers WHERE id = ?")).bind(payer.id).fetch_one(&mut *tx).await?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM payers WHERE id = ?"))
+            .bind(payer.id)
+            .fetch_one(&mut *tx)
+            .await?;
         tx.commit().await?;
         from_row(&row)
     }
@@ -205,7 +211,11 @@ impl Store {
     }
 }
 
-async fn set_volumes(conn: &mut sqlx::SqliteConnection, payer_id: i64, volumes: &[(String, i64)]) -> Result<(), AppError> {
+async fn set_volumes(
+    conn: &mut sqlx::SqliteConnection,
+    payer_id: i64,
+    volumes: &[(String, i64)],
+) -> Result<(), AppError> {
     for (cpt, weekly) in volumes {
         sqlx::query(
             "INSERT INTO payer_codes (payer_id, cpt, weekly_volume) VALUES (?, ?, ?)

@@ -87,7 +87,12 @@ impl Store {
     }
 
     /// Returns the tenant's practice, creating an empty one on first use.
-    pub async fn ensure_practice(&self, tenant: &Tenant, default_name: &str, now: DateTime<Utc>) -> Result<Practice, AppError> {
+    pub async fn ensure_practice(
+        &self,
+        tenant: &Tenant,
+        default_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Practice, AppError> {
         sqlx::query(
             "INSERT INTO practices (platform, external_id, name, created_at) VALUES (?, ?, ?, ?)
              ON CONFLICT (platform, external_id) DO NOTHING",
@@ -131,7 +136,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         audit::record(&mut tx, audit, "setup", &describe(c)).await?;
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM practices WHERE id = ?")).bind(id).fetch_one(&mut *tx).await?;
+        let row =
+            sqlx::query(&format!("SELECT {COLUMNS} FROM practices WHERE id = ?")).bind(id).fetch_one(&mut *tx).await?;
         tx.commit().await?;
         from_row(&row)
     }

@@ -46,7 +46,8 @@ impl Store {
     ) -> Result<(), AppError> {
         let mut tx = self.pool().begin().await?;
         insert_rate(&mut tx, payer_id, cpt, amount, effective, source, audit).await?;
-        audit::record(&mut tx, audit, "rate.set", &format!("{payer_name} {cpt} {amount} effective {effective}")).await?;
+        audit::record(&mut tx, audit, "rate.set", &format!("{payer_name} {cpt} {amount} effective {effective}"))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -66,7 +67,8 @@ impl Store {
             insert_rate(&mut tx, payer_id, cpt, *amount, effective, Some(source), audit).await?;
         }
         let list = rates.iter().map(|(c, a)| format!("{c} {a}")).collect::<Vec<_>>().join(", ");
-        audit::record(&mut tx, audit, "rate.set", &format!("{payer_name}: {list} effective {effective} ({source})")).await?;
+        audit::record(&mut tx, audit, "rate.set", &format!("{payer_name}: {list} effective {effective} ({source})"))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
