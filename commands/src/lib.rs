@@ -5,6 +5,7 @@
 //! platform rendering.
 
 pub mod analysis;
+pub mod autocomplete;
 pub mod catalog;
 pub mod clock;
 pub mod command_line;

@@ -1,6 +1,7 @@
 //! The only place with SQL. One module per table family; every query is scoped by practice id.
 
 pub mod audit;
+pub mod autocomplete;
 pub mod medicare_releases;
 pub mod payers;
 pub mod practices;
