@@ -1,0 +1,6 @@
+//! The raterise bot as a library: configuration, the Discord adapter and the HTTP server. The
+//! `raterise` binary (src/main.rs) wires them to the command line; tests use them directly.
+
+pub mod config;
+pub mod discord;
+pub mod server;
