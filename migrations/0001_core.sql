@@ -41,6 +41,8 @@ CREATE UNIQUE INDEX payers_unique_name ON payers (practice_id, name COLLATE NOCA
 -- rate on file, kept by the store on every rate change so reports need no scan of the history.
 CREATE TABLE payer_codes (
     payer_id         INTEGER NOT NULL REFERENCES payers(id) ON DELETE CASCADE,
+    -- Copied from the payer so the best peer rate of a code is one short index walk.
+    practice_id      INTEGER NOT NULL REFERENCES practices(id) ON DELETE CASCADE,
     cpt              TEXT NOT NULL,
     weekly_volume    INTEGER NOT NULL DEFAULT 0 CHECK (weekly_volume >= 0),
     latest_cents     INTEGER,
@@ -49,6 +51,8 @@ CREATE TABLE payer_codes (
     latest_since     TEXT,
     PRIMARY KEY (payer_id, cpt)
 ) WITHOUT ROWID;
+CREATE INDEX payer_codes_by_rate ON payer_codes (practice_id, cpt, latest_cents DESC);
+CREATE INDEX payer_codes_by_effective ON payer_codes (practice_id, latest_effective);
 
 CREATE TABLE rates (
     id             INTEGER PRIMARY KEY,

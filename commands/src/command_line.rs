@@ -280,7 +280,9 @@ mod tests {
     #[test]
     fn colons_inside_quoted_or_url_values_are_kept() {
         let l = p(r#"/payer edit cigna notes:"Call: ask for Dana" contact_email:a@b.com"#);
-        assert_eq!(l.options[1], ("notes".into(), "Call: ask for Dana".into()));
-        assert_eq!(l.options[0], ("name".into(), "cigna".into()));
+        let get = |k: &str| l.options.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("notes"), Some("Call: ask for Dana"));
+        assert_eq!(get("contact_email"), Some("a@b.com"));
+        assert_eq!(get("name"), Some("cigna"));
     }
 }

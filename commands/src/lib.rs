@@ -13,6 +13,7 @@ pub mod context;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod generate;
 pub mod handlers;
 pub mod invocation;
 pub mod market;

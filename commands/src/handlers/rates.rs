@@ -168,9 +168,9 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
     match inv.opt("payer") {
         Some(name) => {
             let payer = resolve_payer(ctx, practice, name).await?;
-            let payers = ctx.store.list_payers(practice.id).await?;
-            let codes = ctx.store.practice_code_rates(practice.id, today).await?;
-            Ok(Outcome::Rates(payer_report(ctx, practice, &payer, &payers, &codes, bench, today)))
+            let peers: Vec<PayerKind> = PayerKind::ALL.into_iter().filter(|k| k.is_negotiable()).collect();
+            let (codes, best) = ctx.store.payer_rates_with_peers(practice.id, payer.id, &peers, today).await?;
+            Ok(Outcome::Rates(payer_report(ctx, practice, &payer, &codes, &best, bench, today)))
         }
         None => {
             let payers = ctx.store.list_payers(practice.id).await?;
@@ -180,29 +180,19 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
     }
 }
 
+/// `codes` are the payer's own; `best` the best peer rate per code (fixed schedules such as
+/// Medicare and Medicaid are the benchmark, not peers to match).
 pub fn payer_report(
     ctx: &Ctx,
     practice: &Practice,
     payer: &Payer,
-    payers: &[Payer],
     codes: &[CodeRate],
+    best: &[(String, String, Cents)],
     medicare: Benchmark,
     today: NaiveDate,
 ) -> RatesReport {
-    let names: HashMap<i64, &Payer> = payers.iter().map(|p| (p.id, p)).collect();
-    // Best current rate per code among the practice's other in-network payers.
-    let mut best: HashMap<&str, (&str, Cents)> = HashMap::new();
-    for c in codes.iter().filter(|c| c.payer_id != payer.id) {
-        let (Some(cur), Some(other)) = (c.current, names.get(&c.payer_id)) else { continue };
-        // Fixed schedules (Medicare, Medicaid) are the benchmark, not peers to match.
-        if other.status != PayerStatus::InNetwork || !other.kind.is_negotiable() {
-            continue;
-        }
-        let e = best.entry(c.cpt.as_str()).or_insert((other.name.as_str(), cur.amount));
-        if cur.amount > e.1 {
-            *e = (other.name.as_str(), cur.amount);
-        }
-    }
+    let best: HashMap<&str, (&str, Cents)> =
+        best.iter().map(|(cpt, name, cents)| (cpt.as_str(), (name.as_str(), *cents))).collect();
     let mut rows = Vec::new();
     let mut total_impact = Cents::ZERO;
     let (mut weighted_rate, mut weighted_mcr) = (0i128, 0i128);

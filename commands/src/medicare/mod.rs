@@ -423,8 +423,9 @@ impl MedicareData {
 
     /// By MAC-locality id, e.g. "13202-01".
     pub fn locality(&self, id: &str) -> Option<&Locality> {
-        let id = id.trim();
-        self.localities.iter().find(|l| l.id() == id)
+        // Compare the parts rather than formatting every id: this runs for every amount.
+        let (mac, number) = id.trim().split_once('-')?;
+        self.localities.iter().find(|l| l.mac == mac && l.number == number)
     }
 
     /// Resolves what a user typed: a name with its state, a MAC-locality id, a state and

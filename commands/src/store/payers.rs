@@ -218,7 +218,8 @@ async fn set_volumes(
 ) -> Result<(), AppError> {
     for (cpt, weekly) in volumes {
         sqlx::query(
-            "INSERT INTO payer_codes (payer_id, cpt, weekly_volume) VALUES (?, ?, ?)
+            "INSERT INTO payer_codes (payer_id, practice_id, cpt, weekly_volume)
+             VALUES (?1, (SELECT practice_id FROM payers WHERE id = ?1), ?2, ?3)
              ON CONFLICT (payer_id, cpt) DO UPDATE SET weekly_volume = excluded.weekly_volume",
         )
         .bind(payer_id)

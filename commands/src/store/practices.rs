@@ -93,6 +93,10 @@ impl Store {
         default_name: &str,
         now: DateTime<Utc>,
     ) -> Result<Practice, AppError> {
+        // Read first: the common case must not take the write lock.
+        if let Some(p) = self.find_practice(tenant).await? {
+            return Ok(p);
+        }
         sqlx::query(
             "INSERT INTO practices (platform, external_id, name, created_at) VALUES (?, ?, ?, ?)
              ON CONFLICT (platform, external_id) DO NOTHING",

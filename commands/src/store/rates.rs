@@ -1,7 +1,7 @@
 //! Contracted rates with their history. The current rate of a code is the latest in effect.
 
 use super::{audit, Audit, Store};
-use crate::domain::Cents;
+use crate::domain::{Cents, PayerKind};
 use crate::error::AppError;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -73,6 +73,44 @@ impl Store {
         Ok(())
     }
 
+    /// Loads a whole rate history for one payer in one transaction (an import): every row is
+    /// inserted, then each code's summary is recomputed once. A bad row writes nothing.
+    pub async fn import_rate_history(
+        &self,
+        payer_id: i64,
+        rows: &[(String, Cents, NaiveDate)],
+        source: &str,
+        audit: &Audit,
+        payer_name: &str,
+    ) -> Result<usize, AppError> {
+        let mut tx = self.pool().begin().await?;
+        for (cpt, amount, effective) in rows {
+            sqlx::query(
+                "INSERT INTO rates (payer_id, cpt, amount_cents, effective_date, recorded_at, recorded_by, source)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(payer_id)
+            .bind(cpt)
+            .bind(amount.0)
+            .bind(effective)
+            .bind(audit.at.to_rfc3339())
+            .bind(&audit.actor)
+            .bind(source)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let mut codes: Vec<&str> = rows.iter().map(|(c, _, _)| c.as_str()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        for cpt in &codes {
+            refresh_summary(&mut tx, payer_id, cpt).await?;
+        }
+        audit::record(&mut tx, audit, "rate.import", &format!("{payer_name}: {} rows for {} codes ({source})", rows.len(), codes.len()))
+            .await?;
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
     pub async fn rate_history(&self, payer_id: i64, cpt: Option<&str>) -> Result<Vec<RateRow>, AppError> {
         let rows = sqlx::query(
             "SELECT cpt, amount_cents, effective_date, recorded_at, recorded_by FROM rates
@@ -108,6 +146,97 @@ impl Store {
         .bind(practice_id)
         .fetch_all(self.pool())
         .await?;
+        self.code_rates_from_rows(rows, today).await
+    }
+
+    /// The codes of one payer with the rate in effect on `today`.
+    pub async fn payer_code_rates(&self, payer_id: i64, today: NaiveDate) -> Result<Vec<CodeRate>, AppError> {
+        let rows = sqlx::query(
+            "SELECT payer_id, cpt, weekly_volume, latest_cents, latest_effective, latest_since
+             FROM payer_codes WHERE payer_id = ? ORDER BY cpt",
+        )
+        .bind(payer_id)
+        .fetch_all(self.pool())
+        .await?;
+        self.code_rates_from_rows(rows, today).await
+    }
+
+    /// One payer's codes with the rate in effect on `today`, and for each of those codes the
+    /// highest rate in effect among the practice's other in-network payers of `peer_kinds`:
+    /// (code, payer name, rate). One statement, because this is the hot path of `/rates PAYER`.
+    pub async fn payer_rates_with_peers(
+        &self,
+        practice_id: i64,
+        payer_id: i64,
+        peer_kinds: &[PayerKind],
+        today: NaiveDate,
+    ) -> Result<(Vec<CodeRate>, Vec<(String, String, Cents)>), AppError> {
+        let kinds = serde_json::to_string(&peer_kinds.iter().map(|k| k.key()).collect::<Vec<_>>())
+            .map_err(|e| AppError::internal("encoding payer kinds", e))?;
+        // Part 1: the payer's codes, each with the best peer found by walking the
+        // (practice, code, rate desc) index to the first qualifying payer whose latest rate is in
+        // effect. Part 2: peers whose latest rate starts after `today` (rare); their rate in effect
+        // comes from the history and competes in Rust.
+        let rows = sqlx::query(
+            "SELECT 'own' AS part, c.payer_id, c.cpt, c.weekly_volume, c.latest_cents, c.latest_effective,
+                    c.latest_since, p.name AS peer_name, pc.latest_cents AS peer_cents
+             FROM payer_codes c
+             LEFT JOIN payer_codes pc ON pc.payer_id = (
+                 SELECT x.payer_id FROM payer_codes x INDEXED BY payer_codes_by_rate
+                 JOIN payers px ON px.id = x.payer_id
+                 WHERE x.practice_id = ?1 AND x.cpt = c.cpt AND x.payer_id <> ?2
+                   AND x.latest_effective <= ?3 AND px.status = 'in-network'
+                   AND px.kind IN (SELECT value FROM json_each(?4))
+                 ORDER BY x.latest_cents DESC LIMIT 1) AND pc.cpt = c.cpt
+             LEFT JOIN payers p ON p.id = pc.payer_id
+             WHERE c.payer_id = ?2
+             UNION ALL
+             SELECT 'future_peer', pc.payer_id, pc.cpt, 0, NULL, NULL, NULL, p.name, NULL
+             FROM payer_codes pc INDEXED BY payer_codes_by_effective JOIN payers p ON p.id = pc.payer_id
+             WHERE pc.practice_id = ?1 AND pc.latest_effective > ?3 AND pc.payer_id <> ?2
+               AND p.status = 'in-network' AND p.kind IN (SELECT value FROM json_each(?4))
+               AND pc.cpt IN (SELECT cpt FROM payer_codes WHERE payer_id = ?2)",
+        )
+        .bind(practice_id)
+        .bind(payer_id)
+        .bind(today)
+        .bind(&kinds)
+        .fetch_all(self.pool())
+        .await?;
+        let mut own_rows = Vec::new();
+        let mut best: Vec<(String, String, Cents)> = Vec::new();
+        let mut future = Vec::new();
+        for r in rows {
+            let part: &str = r.get("part");
+            if part == "own" {
+                if let (Some(name), Some(cents)) =
+                    (r.get::<Option<String>, _>("peer_name"), r.get::<Option<i64>, _>("peer_cents"))
+                {
+                    best.push((r.get("cpt"), name, Cents(cents)));
+                }
+                own_rows.push(r);
+            } else {
+                future.push((r.get::<i64, _>("payer_id"), r.get::<String, _>("cpt"), r.get::<String, _>("peer_name")));
+            }
+        }
+        for (peer, cpt, name) in future {
+            let Some(cur) = current_from_history(&self.rate_history(peer, Some(&cpt)).await?, today) else { continue };
+            match best.iter_mut().find(|(c, _, _)| *c == cpt) {
+                Some(entry) if entry.2 >= cur.amount => {}
+                Some(entry) => *entry = (cpt, name, cur.amount),
+                None => best.push((cpt, name, cur.amount)),
+            }
+        }
+        let mut codes = self.code_rates_from_rows(own_rows, today).await?;
+        codes.sort_by(|a, b| a.cpt.cmp(&b.cpt));
+        Ok((codes, best))
+    }
+
+    async fn code_rates_from_rows(
+        &self,
+        rows: Vec<sqlx::sqlite::SqliteRow>,
+        today: NaiveDate,
+    ) -> Result<Vec<CodeRate>, AppError> {
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let payer_id: i64 = r.get("payer_id");
@@ -146,7 +275,7 @@ pub fn current_from_history(history: &[RateRow], today: NaiveDate) -> Option<Cur
     Some(CurrentRate { amount: first.amount, effective_date: first.effective_date, since })
 }
 
-async fn insert_rate(
+pub(crate) async fn insert_rate(
     conn: &mut SqliteConnection,
     payer_id: i64,
     cpt: &str,
@@ -196,7 +325,8 @@ async fn refresh_summary(conn: &mut SqliteConnection, payer_id: i64, cpt: &str) 
         }
     }
     sqlx::query(
-        "INSERT INTO payer_codes (payer_id, cpt, latest_cents, latest_effective, latest_since) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO payer_codes (payer_id, practice_id, cpt, latest_cents, latest_effective, latest_since)
+         VALUES (?1, (SELECT practice_id FROM payers WHERE id = ?1), ?2, ?3, ?4, ?5)
          ON CONFLICT (payer_id, cpt) DO UPDATE SET latest_cents = excluded.latest_cents,
              latest_effective = excluded.latest_effective, latest_since = excluded.latest_since",
     )

@@ -1,0 +1,65 @@
+//! Per-call latency distribution (p50, p99, max) of the `/rates PAYER` handler on the large
+//! generated practice; criterion (benches/rates.rs) gives the median with confidence bounds,
+//! this gives the tail.
+//!
+//!     cargo bench -p raterise-commands --bench rates_latency
+
+use raterise_commands::clock::{parse_instant, ManualClock};
+use raterise_commands::generate::{large_practice, LargeSpec};
+use raterise_commands::store::Store;
+use raterise_commands::{dispatch, Actor, Ctx, Invocation, Tenant};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx]
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` passes nothing: run a short pass then.
+    let full = std::env::args().any(|a| a == "--bench");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let dir = std::env::temp_dir().join(format!("raterise-latency-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("large.db");
+    rt.block_on(async {
+        let store = Store::open(&db).await.unwrap();
+        let clock = Arc::new(ManualClock::new(parse_instant("2026-11-27T15:00:00Z").unwrap()));
+        let ctx = Ctx::new(store, clock).await.unwrap();
+        let started = Instant::now();
+        large_practice(&ctx, &Tenant::console("large"), LargeSpec::default()).await.unwrap();
+        let generated = started.elapsed();
+        let actor = Actor { id: "bench".into(), name: "bench".into(), can_manage: true, roles: vec![] };
+        for (label, inv) in [
+            ("rates_payer", Invocation::new(Tenant::console("large"), actor.clone(), "rates").with("payer", "cigna")),
+            ("rates_ranking", Invocation::new(Tenant::console("large"), actor.clone(), "rates")),
+        ] {
+            let (warmup, samples) = if full { (500, 10_000) } else { (10, 100) };
+            for _ in 0..warmup {
+                dispatch(&ctx, &inv).await.unwrap();
+            }
+            let mut times = Vec::with_capacity(samples);
+            for _ in 0..samples {
+                let t = Instant::now();
+                std::hint::black_box(dispatch(&ctx, &inv).await.unwrap());
+                times.push(t.elapsed());
+            }
+            times.sort();
+            println!(
+                "{label}: n={samples} p50={:?} p90={:?} p99={:?} max={:?}",
+                percentile(&times, 0.50),
+                percentile(&times, 0.90),
+                percentile(&times, 0.99),
+                times[times.len() - 1]
+            );
+        }
+        println!("generating the practice (96,000 rate rows) took {generated:?}");
+        ctx.store.close().await;
+    });
+    // RATERISE_BENCH_KEEP=path keeps the generated database for the process benchmark.
+    if let Some(keep) = std::env::var_os("RATERISE_BENCH_KEEP") {
+        std::fs::copy(&db, keep).expect("copy the generated database");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
