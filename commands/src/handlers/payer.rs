@@ -243,7 +243,7 @@ impl PayerList {
                 s.weekly_sessions.to_string(),
             ]);
         }
-        Reply::new(format!("{} payers of {}", self.payers.len(), self.practice))
+        Reply::new(format!("Payers of {} ({})", self.practice, self.payers.len()))
             .table(t)
             .action("Rank all payers", "/rates")
     }
