@@ -3,14 +3,26 @@
 mod console;
 
 use clap::{Parser, Subcommand};
+use raterise::config::{Config, DEFAULT_BIND};
+use raterise::discord::endpoint::Endpoint;
+use raterise::discord::gateway::{self, GatewaySettings};
+use raterise::discord::rest::Rest;
+use raterise::discord::{register, Discord};
+use raterise::server;
 use raterise_commands::clock;
 use raterise_commands::store::Store;
-use raterise_commands::Ctx;
+use raterise_commands::{Ctx, Platform, Tenant};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Parser, Debug)]
-#[command(name = "raterise", version, about = "Payer rates, Medicare benchmarks and negotiation follow-ups for therapy practices")]
+#[command(
+    name = "raterise",
+    version,
+    about = "Payer rates, Medicare benchmarks and negotiation follow-ups for therapy practices"
+)]
 struct Cli {
     /// SQLite database file.
     #[arg(long, global = true, env = "RATERISE_DB", default_value = "raterise.db")]
@@ -18,6 +30,9 @@ struct Cli {
     /// Practice to act for in the console.
     #[arg(long, global = true, env = "RATERISE_PRACTICE", default_value = "default")]
     practice: String,
+    /// Settings file (KEY = "value" lines); the environment overrides it.
+    #[arg(long, global = true, env = "RATERISE_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,6 +60,41 @@ enum Command {
         #[command(subcommand)]
         command: MedicareCommand,
     },
+    /// Run the bot: the Discord gateway (DISCORD_TOKEN) and/or the HTTP interactions endpoint
+    /// (DISCORD_PUBLIC_KEY), with /healthz.
+    Serve {
+        /// Address to listen on [default: RATERISE_BIND or 127.0.0.1:8080].
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Push the command list to Discord once (needs DISCORD_TOKEN).
+    RegisterCommands {
+        /// Register in this guild only (instant updates) [default: DISCORD_GUILD_ID].
+        #[arg(long)]
+        guild: Option<u64>,
+        /// Register globally even when DISCORD_GUILD_ID is set.
+        #[arg(long, conflicts_with = "guild")]
+        global: bool,
+    },
+    /// Developer tools.
+    #[command(hide = true)]
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DevCommand {
+    /// Build a large generated practice (for load tests) for a Discord guild.
+    GenerateLarge {
+        /// Number of payers.
+        #[arg(long, default_value_t = 40)]
+        payers: usize,
+        /// Discord guild id that owns the practice.
+        #[arg(long)]
+        guild: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -71,9 +121,10 @@ enum MedicareCommand {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+        .with_env_filter(quiet_transport(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,raterise=info")),
+        ))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -98,7 +149,19 @@ async fn context(db: &std::path::Path) -> Result<Ctx, String> {
     })
 }
 
+/// Interaction tokens travel in REST URLs, which serenity's and the HTTP stack's own debug
+/// output would show; keep those crates at warnings whatever RUST_LOG asks for.
+fn quiet_transport(filter: tracing_subscriber::EnvFilter) -> tracing_subscriber::EnvFilter {
+    ["serenity=warn", "reqwest=warn", "hyper=warn", "hyper_util=warn", "tungstenite=warn", "tokio_tungstenite=warn"]
+        .into_iter()
+        .fold(filter, |f, d| match d.parse() {
+            Ok(directive) => f.add_directive(directive),
+            Err(_) => f,
+        })
+}
+
 async fn run(cli: Cli) -> Result<ExitCode, String> {
+    let config = Config::load(cli.config.as_deref()).map_err(|e| format!("Configuration: {e}"))?;
     let ctx = context(&cli.db).await?;
     let code = match cli.command {
         Command::Demo { name } => console::demo(&ctx, &name).await,
@@ -108,7 +171,129 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             console::medicare_import(&ctx, year, &rvu, &gpci, &conversion_factor).await
         }
         Command::Medicare { command: MedicareCommand::Info } => console::medicare_info(&ctx),
+        Command::Serve { bind } => serve(&ctx, &config, bind).await,
+        Command::RegisterCommands { guild, global } => register_commands(&config, guild, global).await,
+        Command::Dev { command: DevCommand::GenerateLarge { payers, guild } } => {
+            generate_large(&ctx, payers, guild).await
+        }
     };
     ctx.store.close().await;
     Ok(code)
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("{message}");
+    ExitCode::from(2)
+}
+
+/// How long a command may run before its interaction is deferred. RATERISE_DISCORD_DEFER_MS
+/// changes it (tests set 0 to exercise the follow-up path).
+fn defer_after() -> Duration {
+    std::env::var("RATERISE_DISCORD_DEFER_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(raterise::discord::DEFAULT_DEFER_AFTER)
+}
+
+async fn serve(ctx: &Ctx, config: &Config, bind: Option<String>) -> ExitCode {
+    if config.discord_public_key.is_none() && config.discord_token.is_none() {
+        return fail(
+            "Nothing to serve: set DISCORD_PUBLIC_KEY for the HTTP interactions endpoint and/or DISCORD_TOKEN for the \
+             gateway (README: Run it in your Discord server).",
+        );
+    }
+    let rest =
+        Rest::new(config.discord_token.as_deref(), config.discord_application_id, config.discord_api_url.as_deref());
+    let discord = Arc::new(Discord::new(ctx.clone(), rest).with_defer_after(defer_after()));
+    let endpoint = match config.public_key_bytes() {
+        Some(key) => match Endpoint::new(discord.clone(), key) {
+            Ok(ep) => Some(Arc::new(ep)),
+            Err(e) => return fail(e),
+        },
+        None => None,
+    };
+    let bind = bind.or_else(|| config.bind.clone()).unwrap_or_else(|| DEFAULT_BIND.to_string());
+    let listener = match tokio::net::TcpListener::bind(&bind).await {
+        Ok(l) => l,
+        Err(e) => return fail(format!("Could not listen on {bind}: {e}")),
+    };
+    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or(bind);
+    println!("raterise listening on http://{addr}");
+    tracing::info!(
+        address = %addr,
+        endpoint = endpoint.is_some(),
+        gateway = config.discord_token.is_some(),
+        public_key = config.discord_public_key.as_deref().unwrap_or("-"),
+        api_url = config.discord_api_url.as_deref().unwrap_or("https://discord.com"),
+        "serving"
+    );
+    let stop = server::watch_signals();
+    let gateway = config.discord_token.clone().map(|token| {
+        let settings = GatewaySettings {
+            token,
+            application_id: config.discord_application_id,
+            guild: config.discord_guild_id,
+            api_url: config.discord_api_url.clone(),
+        };
+        tokio::spawn(gateway::run(discord.clone(), settings, stop.clone()))
+    });
+    let served = server::serve(listener, server::router(endpoint), stop).await;
+    let mut code = ExitCode::SUCCESS;
+    if let Err(e) = served {
+        tracing::error!(error = %e, "the HTTP server failed");
+        code = ExitCode::from(2);
+    }
+    if let Some(task) = gateway {
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "gateway stopped");
+                code = ExitCode::from(2);
+            }
+            Err(e) => tracing::error!(error = %e, "gateway task failed"),
+        }
+    }
+    if !discord.inflight().drained(Duration::from_secs(25)).await {
+        tracing::warn!(left = discord.inflight().count(), "stopped with follow-ups unfinished");
+    }
+    tracing::info!("stopped");
+    code
+}
+
+async fn register_commands(config: &Config, guild: Option<u64>, global: bool) -> ExitCode {
+    let Some(token) = config.discord_token.as_deref() else {
+        return fail("register-commands needs DISCORD_TOKEN (the bot token from the Developer Portal's Bot page).");
+    };
+    let rest = Rest::new(Some(token), config.discord_application_id, config.discord_api_url.as_deref());
+    let http = rest.http();
+    if http.application_id().is_none() {
+        match http.get_current_application_info().await {
+            Ok(info) => http.set_application_id(info.id),
+            Err(e) => return fail(format!("Could not look up the application id (set DISCORD_APPLICATION_ID): {e}")),
+        }
+    }
+    let guild = if global { None } else { guild.or(config.discord_guild_id) };
+    match register::register(http, guild.map(serenity::model::id::GuildId::new)).await {
+        Ok(n) => {
+            match guild {
+                Some(g) => println!("Registered {n} commands in guild {g}; they are usable right away."),
+                None => println!("Registered {n} commands globally."),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("Discord refused the command list: {e}")),
+    }
+}
+
+async fn generate_large(ctx: &Ctx, payers: usize, guild: u64) -> ExitCode {
+    let tenant = Tenant { platform: Platform::Discord, external_id: guild.to_string() };
+    let spec = raterise_commands::generate::LargeSpec { payers, ..Default::default() };
+    match raterise_commands::generate::large_practice(ctx, &tenant, spec).await {
+        Ok(p) => {
+            println!("Generated practice `{}` for guild {guild}: {payers} payers.", p.name);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e.user_message()),
+    }
 }

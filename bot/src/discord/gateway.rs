@@ -3,7 +3,7 @@
 //! unprivileged GUILDS intent is requested (no message content).
 
 use super::register;
-use super::rest::Body;
+use super::rest::{Body, RestError};
 use super::Discord;
 use serenity::all::{Context, EventHandler, GatewayIntents, Ready};
 use serenity::client::ClientBuilder;
@@ -33,17 +33,24 @@ impl EventHandler for Handler {
 
     async fn interaction_create(&self, _ctx: Context, interaction: Interaction) {
         let id = interaction.id();
-        let token = interaction.token().to_string();
-        let handled = self.discord.handle(interaction).await;
-        let route = Route::InteractionResponse { interaction_id: id, token: &token };
-        if let Err(e) = self.discord.rest().send(route, LightMethod::Post, Body::json(&handled.response)).await {
+        if let Err(e) = answer(&self.discord, interaction).await {
             tracing::warn!(interaction = %id, error = %e, "could not answer the interaction");
-            return;
-        }
-        if let Some(f) = handled.followup {
-            self.discord.spawn_followup(f);
         }
     }
+}
+
+/// Answers one interaction that came over the gateway: the response goes to
+/// POST /interactions/{id}/{token}/callback, then any follow-up runs in the background.
+pub async fn answer(discord: &Arc<Discord>, interaction: Interaction) -> Result<(), RestError> {
+    let id = interaction.id();
+    let token = interaction.token().to_string();
+    let handled = discord.handle(interaction).await;
+    let route = Route::InteractionResponse { interaction_id: id, token: &token };
+    discord.rest().send(route, LightMethod::Post, Body::json(&handled.response)).await?;
+    if let Some(f) = handled.followup {
+        discord.spawn_followup(f);
+    }
+    Ok(())
 }
 
 pub struct GatewaySettings {

@@ -107,6 +107,24 @@ pub struct FollowUp {
     work: Work,
 }
 
+impl FollowUp {
+    /// Completes a deferred interaction with a known answer (used for replies with files).
+    pub fn deferred_answer(
+        interaction_id: InteractionId,
+        application_id: ApplicationId,
+        token: String,
+        rendered: Rendered,
+    ) -> FollowUp {
+        FollowUp {
+            interaction_id,
+            application_id,
+            token,
+            deferred_ephemeral: rendered.ephemeral,
+            work: Work::Deferred(rendered),
+        }
+    }
+}
+
 pub struct Discord {
     ctx: Ctx,
     rest: Rest,

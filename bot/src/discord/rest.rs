@@ -49,7 +49,8 @@ pub struct FilePart {
 pub enum Body {
     Empty,
     Json(Vec<u8>),
-    /// `payload_json` plus files as `files[i]`; the payload's `attachments` lists them by id.
+    /// `payload_json` plus files as `files[i]`; the payload's `attachments` lists them by id
+    /// (snowflake strings "0", "1", ... as the API spec types them).
     Multipart {
         payload: serde_json::Value,
         files: Vec<FilePart>,
@@ -67,8 +68,11 @@ impl Body {
             return Body::json(value);
         }
         let mut payload = serde_json::to_value(value).expect("builders serialize");
-        let listed: Vec<serde_json::Value> =
-            files.iter().enumerate().map(|(i, f)| serde_json::json!({"id": i, "filename": f.filename})).collect();
+        let listed: Vec<serde_json::Value> = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| serde_json::json!({"id": i.to_string(), "filename": f.filename}))
+            .collect();
         if let Some(map) = payload.as_object_mut() {
             map.insert("attachments".into(), serde_json::Value::Array(listed));
         }
