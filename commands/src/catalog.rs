@@ -1,7 +1,6 @@
 //! Every command once: name, options, descriptions and who may run it. Discord registration,
 //! Slack help, console parsing and `/help` are all generated from this list.
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OptionKind {
     Text,
@@ -94,6 +93,37 @@ pub const CREDENTIALS: &[(&str, &str)] = &[
     ("np", "Nurse practitioner (85%)"),
     ("pa", "Physician assistant (85%)"),
     ("psychiatrist", "Psychiatrist, MD/DO (100%)"),
+];
+/// Events `/negotiate log` records; the payer's answers go through `/negotiate outcome`.
+pub const LOG_EVENTS: &[(&str, &str)] = &[
+    ("contact-found", "Found the contracting contact"),
+    ("call", "Initial request by phone"),
+    ("written-request", "Written request sent"),
+    ("follow-up", "Followed up"),
+    ("escalated", "Escalated to a supervisor or written inquiry"),
+    ("acknowledged", "Payer confirmed it is reviewing"),
+    ("counter-sent", "Our counter-proposal sent"),
+    ("note", "A note for the record"),
+    ("withdrawn", "Dropped the case"),
+    ("walked-away", "Left the panel"),
+];
+pub const PAYER_RESULTS: &[(&str, &str)] =
+    &[("accepted", "Rates agreed"), ("countered", "They offered other rates"), ("denied", "They said no")];
+pub const DRAFT_KINDS: &[(&str, &str)] = &[
+    ("call", "Phone script for the initial request"),
+    ("request", "Formal rate increase email"),
+    ("followup", "Two-week follow-up email"),
+    ("rejection", "Answering a denial or low offer"),
+    ("counter", "Reply to a counter-offer"),
+    ("exit-notice", "Client notice when leaving a panel"),
+    ("contract-questions", "What to ask before signing"),
+];
+pub const CASE_FILE_KINDS: &[(&str, &str)] =
+    &[("credential", "A license or degree (LCSW, PsyD)"), ("specialty", "A specialty or method (EMDR, DBT)")];
+pub const CASE_FILE_ITEMS: &[(&str, &str)] = &[
+    ("utilization", "A payer's utilization figures"),
+    ("outcome", "An outcome measure"),
+    ("credential", "A credential or specialty"),
 ];
 pub const SETTINGS: &[(&str, &str)] =
     &[("non-facility", "Office or telehealth at home"), ("facility", "Facility (hospital, SNF)")];
@@ -228,6 +258,138 @@ pub const CATALOG: &[CommandSpec] = &[
         subcommands: &[],
     },
     CommandSpec {
+        name: "negotiate",
+        description: "Track a negotiation with a payer: open it, log each step, record the answer",
+        mutates: true,
+        options: &[],
+        subcommands: &[
+            SubcommandSpec {
+                name: "start",
+                description: "Open a negotiation with a payer, with the ask per code",
+                mutates: true,
+                options: &[
+                    req("payer", "Payer", OptionKind::Payer),
+                    opt(
+                        "ask",
+                        "Ask per code \"90837=140 90834=105\" or one raise \"12%\" (default: suggested)",
+                        OptionKind::Text,
+                    ),
+                    opt("date", "Date the case opened, YYYY-MM-DD (default today)", OptionKind::Date),
+                    opt("note", "A note for the log (no client information)", OptionKind::Text),
+                ],
+            },
+            SubcommandSpec {
+                name: "log",
+                description: "Record a step: a call, the written request, a follow-up, ...",
+                mutates: true,
+                options: &[
+                    req("payer", "Payer", OptionKind::Payer),
+                    req("event", "What happened", OptionKind::Choice(LOG_EVENTS)),
+                    opt("note", "Who you spoke with, what was said (no client information)", OptionKind::Text),
+                    opt("date", "Date it happened, YYYY-MM-DD (default today)", OptionKind::Date),
+                ],
+            },
+            SubcommandSpec {
+                name: "outcome",
+                description: "Record the payer's answer; agreed or offered rates go into the rate history",
+                mutates: true,
+                options: &[
+                    req("payer", "Payer", OptionKind::Payer),
+                    req("result", "The payer's answer", OptionKind::Choice(PAYER_RESULTS)),
+                    opt(
+                        "rates",
+                        "New rates \"90837=130 90834=98\" or \"6%\" (accepted: default is the ask)",
+                        OptionKind::Text,
+                    ),
+                    opt("effective", "Date the new rates take effect (default: the answer's date)", OptionKind::Date),
+                    opt("date", "Date of the answer, YYYY-MM-DD (default today)", OptionKind::Date),
+                    opt("note", "What they said (no client information)", OptionKind::Text),
+                ],
+            },
+            SubcommandSpec {
+                name: "status",
+                description: "Open negotiations with what is due, or one case with its log",
+                mutates: false,
+                options: &[opt("payer", "One payer's case in detail", OptionKind::Payer)],
+            },
+        ],
+    },
+    CommandSpec {
+        name: "draft",
+        description: "Draft a letter, email or call script for a payer from your own numbers",
+        mutates: false,
+        options: &[
+            req("kind", "What to draft", OptionKind::Choice(DRAFT_KINDS)),
+            req("payer", "Payer", OptionKind::Payer),
+            opt("signer", "Name and title to sign with", OptionKind::Text),
+            opt("note", "A paragraph to add, kept exactly as typed", OptionKind::Text),
+            opt("date", "exit-notice: last day in network, YYYY-MM-DD", OptionKind::Date),
+        ],
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "practice",
+        description: "Your case file: utilization, outcome measures, credentials and specialties",
+        mutates: true,
+        options: &[],
+        subcommands: &[
+            SubcommandSpec {
+                name: "utilization",
+                description: "Claims and payment figures with one payer over a period",
+                mutates: true,
+                options: &[
+                    req("payer", "Payer", OptionKind::Payer),
+                    req("from", "Start of the period, YYYY-MM-DD", OptionKind::Date),
+                    req("to", "End of the period, YYYY-MM-DD", OptionKind::Date),
+                    req("claims", "Claims submitted in the period", OptionKind::Integer),
+                    req("patients", "Unique patients (a count only)", OptionKind::Integer),
+                    opt("clean_claims", "Share paid without rejection, e.g. 96.5%", OptionKind::Text),
+                    opt("no_shows", "No-show and late-cancellation rate, e.g. 6%", OptionKind::Text),
+                    opt("days_to_pay", "Average days from claim to payment", OptionKind::Integer),
+                ],
+            },
+            SubcommandSpec {
+                name: "outcome",
+                description: "An outcome measure across your clients, e.g. PHQ-9 or GAD-7 change",
+                mutates: true,
+                options: &[
+                    req("measure", "Measure, e.g. PHQ-9", OptionKind::Text),
+                    req("clients", "Clients measured at least twice", OptionKind::Integer),
+                    opt("improved", "Share with meaningful improvement, e.g. 62%", OptionKind::Text),
+                    opt("change", "Average change in score, e.g. -5.8", OptionKind::Text),
+                    opt("from", "Start of the period, YYYY-MM-DD", OptionKind::Date),
+                    opt("to", "End of the period, YYYY-MM-DD", OptionKind::Date),
+                ],
+            },
+            SubcommandSpec {
+                name: "credential",
+                description: "A credential or specialty your clinicians hold (EMDR, DBT, LCSW...)",
+                mutates: true,
+                options: &[
+                    req("name", "Name, e.g. EMDR", OptionKind::Text),
+                    opt("kind", "Credential or specialty (default specialty)", OptionKind::Choice(CASE_FILE_KINDS)),
+                    opt("clinicians", "How many of your clinicians hold it", OptionKind::Integer),
+                    opt("note", "A short note, e.g. certified 2024", OptionKind::Text),
+                ],
+            },
+            SubcommandSpec {
+                name: "remove",
+                description: "Remove an entry from the case file",
+                mutates: true,
+                options: &[
+                    req("what", "Kind of entry", OptionKind::Choice(CASE_FILE_ITEMS)),
+                    req("name", "The payer, measure or credential name", OptionKind::Text),
+                ],
+            },
+            SubcommandSpec {
+                name: "show",
+                description: "The case file drafts draw on",
+                mutates: false,
+                options: &[opt("payer", "Only this payer's utilization", OptionKind::Payer)],
+            },
+        ],
+    },
+    CommandSpec {
         name: "help",
         description: "What raterise can do",
         mutates: false,
@@ -275,9 +437,35 @@ mod tests {
     }
 
     #[test]
+    fn negotiation_choices_match_the_domain_types() {
+        use crate::domain::stage::EventKind;
+        use crate::drafts::DraftKind;
+        for (v, _) in LOG_EVENTS {
+            let e = v.parse::<EventKind>().unwrap();
+            assert!(!e.is_outcome() && e != EventKind::Opened, "{v}");
+        }
+        let loggable = EventKind::ALL.iter().filter(|e| !e.is_outcome() && **e != EventKind::Opened).count();
+        assert_eq!(LOG_EVENTS.len(), loggable);
+        for (v, _) in PAYER_RESULTS {
+            assert!(v.parse::<crate::handlers::negotiate::PayerResult>().is_ok(), "{v}");
+        }
+        for (v, _) in DRAFT_KINDS {
+            assert_eq!(v.parse::<DraftKind>().unwrap().key(), *v);
+        }
+        assert_eq!(DRAFT_KINDS.len(), DraftKind::ALL.len());
+        for (v, _) in CASE_FILE_KINDS {
+            assert!(v.parse::<crate::store::case_file::CredentialKind>().is_ok(), "{v}");
+        }
+    }
+
+    #[test]
     fn names_follow_chat_platform_rules() {
         // Discord: 1-32 chars of lowercase letters, digits, - and _; descriptions 1-100 chars.
-        let ok = |n: &str| !n.is_empty() && n.len() <= 32 && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        let ok = |n: &str| {
+            !n.is_empty()
+                && n.len() <= 32
+                && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        };
         for c in CATALOG {
             assert!(ok(c.name), "{}", c.name);
             assert!((1..=100).contains(&c.description.len()), "{}", c.name);

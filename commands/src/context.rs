@@ -1,10 +1,12 @@
 //! The one shared context every handler receives.
 
 use crate::clock::Clock;
+use crate::drafts::Drafts;
 use crate::error::AppError;
 use crate::medicare::MedicareData;
 use crate::store::Store;
 use chrono::NaiveDate;
+use std::path::Path;
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -13,6 +15,8 @@ pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     /// The embedded fee schedule with any releases imported at run time merged in.
     pub medicare: Arc<MedicareData>,
+    /// The draft templates: built in, with a deployment's overrides (see `with_templates_dir`).
+    pub drafts: Arc<Drafts>,
 }
 
 impl Ctx {
@@ -28,7 +32,17 @@ impl Ctx {
             })?;
             medicare = Arc::new(merged);
         }
-        Ok(Ctx { store, clock, medicare })
+        Ok(Ctx { store, clock, medicare, drafts: Arc::new(Drafts::builtin()) })
+    }
+
+    /// Uses the templates in `dir` in place of the built-in ones of the same name
+    /// (`request.txt.j2`, ...). A template there that does not compile is reported with its name
+    /// and line (logged now, and as a warning on every draft of its kind) and the built-in is
+    /// used; a folder that does not exist is an error.
+    pub fn with_templates_dir(mut self, dir: &Path) -> Result<Ctx, AppError> {
+        let drafts = Drafts::with_overrides(dir).map_err(AppError::NotSetUp)?;
+        self.drafts = Arc::new(drafts);
+        Ok(self)
     }
 
     /// Today's date in the given IANA time zone (UTC if the name is not known).

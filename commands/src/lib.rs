@@ -12,6 +12,7 @@ pub mod command_line;
 pub mod context;
 pub mod demo;
 pub mod domain;
+pub mod drafts;
 pub mod error;
 pub mod generate;
 pub mod handlers;
@@ -19,6 +20,7 @@ pub mod invocation;
 pub mod market;
 pub mod medicare;
 pub mod reply;
+pub mod schedule;
 pub mod store;
 pub mod suggest;
 

@@ -5,6 +5,7 @@ pub mod dates;
 pub mod money;
 pub mod payer;
 pub mod setting;
+pub mod stage;
 
 pub use credential::Credential;
 pub use money::{div_round_half_up, percent_of, Cents};

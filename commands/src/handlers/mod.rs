@@ -1,9 +1,12 @@
 //! One file per command family. Each handler takes the context and an invocation and returns a
 //! typed result; `Outcome` gathers them so adapters can render any of them.
 
+pub mod draft;
 pub mod help;
 pub mod impact;
+pub mod negotiate;
 pub mod payer;
+pub mod practice;
 pub mod rate;
 pub mod rates;
 pub mod setup;
@@ -31,6 +34,14 @@ pub enum Outcome {
     Ranking(rates::RankingReport),
     Impact(impact::ImpactReport),
     Help(help::HelpPage),
+    NegotiationStarted(negotiate::NegotiationStarted),
+    NegotiationLogged(negotiate::EventLogged),
+    NegotiationOutcome(negotiate::OutcomeRecorded),
+    NegotiationList(negotiate::CaseList),
+    NegotiationDetail(negotiate::CaseDetail),
+    Draft(draft::DraftLetter),
+    CaseFileChanged(practice::CaseFileChanged),
+    CaseFile(practice::CaseFileView),
 }
 
 impl Outcome {
@@ -45,6 +56,14 @@ impl Outcome {
             Outcome::Ranking(r) => r.reply(),
             Outcome::Impact(r) => r.reply(),
             Outcome::Help(r) => r.reply(),
+            Outcome::NegotiationStarted(r) => r.reply(),
+            Outcome::NegotiationLogged(r) => r.reply(),
+            Outcome::NegotiationOutcome(r) => r.reply(),
+            Outcome::NegotiationList(r) => r.reply(),
+            Outcome::NegotiationDetail(r) => r.reply(),
+            Outcome::Draft(r) => r.reply(),
+            Outcome::CaseFileChanged(r) => r.reply(),
+            Outcome::CaseFile(r) => r.reply(),
         }
     }
 }
@@ -88,6 +107,16 @@ pub async fn dispatch(ctx: &Ctx, inv: &Invocation) -> Result<Outcome, AppError> 
                 ("rate", Some("history")) => rate::history(ctx, inv, &practice).await,
                 ("rates", _) => rates::run(ctx, inv, &practice).await,
                 ("impact", _) => impact::run(ctx, inv, &practice).await,
+                ("negotiate", Some("start")) => negotiate::start(ctx, inv, &practice).await,
+                ("negotiate", Some("log")) => negotiate::log(ctx, inv, &practice).await,
+                ("negotiate", Some("outcome")) => negotiate::outcome(ctx, inv, &practice).await,
+                ("negotiate", Some("status")) => negotiate::status(ctx, inv, &practice).await,
+                ("draft", _) => draft::run(ctx, inv, &practice).await,
+                ("practice", Some("utilization")) => practice::utilization(ctx, inv, &practice).await,
+                ("practice", Some("outcome")) => practice::outcome(ctx, inv, &practice).await,
+                ("practice", Some("credential")) => practice::credential(ctx, inv, &practice).await,
+                ("practice", Some("remove")) => practice::remove(ctx, inv, &practice).await,
+                ("practice", Some("show")) => practice::show(ctx, inv, &practice).await,
                 (name, sub) => Err(AppError::internal(
                     "dispatching",
                     std::io::Error::other(format!("catalogue entry /{name} {sub:?} has no handler")),

@@ -2,7 +2,9 @@
 
 pub mod audit;
 pub mod autocomplete;
+pub mod case_file;
 pub mod medicare_releases;
+pub mod negotiations;
 pub mod payers;
 pub mod practices;
 pub mod rates;
