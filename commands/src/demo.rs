@@ -7,6 +7,7 @@ use crate::domain::{Credential, Setting};
 use crate::error::AppError;
 use crate::handlers::{dispatch, Outcome};
 use crate::invocation::{Actor, Invocation, Tenant};
+use chrono::Datelike;
 
 /// The practice the demo builds and the lines it runs. Rates are illustrative, not any real
 /// practice's contract; the Medicare payer's rates come from the shipped fee schedule.
@@ -41,8 +42,36 @@ const SETUP: &[&str] = &[
     r#"/rate set "NY Medicaid" 90834 70.00 effective:2025-01-01"#,
 ];
 
+/// The case file (utilization, outcomes, credentials): illustrative aggregates, no patient data.
+/// `{from}` and `{to}` are the last twelve full months before today.
+const CASE_FILE: &[&str] = &[
+    "/practice utilization Cigna from:{from} to:{to} claims:1587 patients:93 clean_claims:97.2% no_shows:5.8% days_to_pay:16",
+    "/practice utilization Aetna from:{from} to:{to} claims:1104 patients:71 clean_claims:98.1% no_shows:4.9% days_to_pay:14",
+    "/practice outcome measure:PHQ-9 clients:212 improved:61% change:-5.9 from:{from} to:{to}",
+    "/practice outcome measure:GAD-7 clients:187 improved:57% change:-4.8 from:{from} to:{to}",
+    "/practice credential name:LCSW kind:credential clinicians:6",
+    r#"/practice credential name:"Licensed psychologist (PsyD)" kind:credential clinicians:2"#,
+    "/practice credential name:EMDR kind:specialty clinicians:3",
+    r#"/practice credential name:DBT kind:specialty clinicians:2 note:"weekly adolescent skills group""#,
+    r#"/practice credential name:"Child and adolescent therapy" kind:specialty clinicians:4"#,
+];
+
+/// An open negotiation with Cigna, waiting on Cigna's answer with a follow-up due today. Each
+/// line is dated `{N}` days before today, so the demo makes sense whenever it runs.
+const CIGNA_CASE: &[(i64, &str)] = &[
+    (45, r#"/negotiate start Cigna date:{date} note:"Rates unchanged since 2023; renewal window opens soon""#),
+    (
+        42,
+        r#"/negotiate log Cigna contact-found date:{date} note:"Dana Whitfield, Provider Contracting (not customer service)""#,
+    ),
+    (35, r#"/negotiate log Cigna call date:{date} note:"Dana asked for the request in writing, with utilization""#),
+    (28, r#"/negotiate log Cigna written-request date:{date} note:"Emailed the letter with the rate table""#),
+    (14, r#"/negotiate log Cigna follow-up date:{date} note:"Emailed Dana; no answer yet""#),
+];
+
 /// The answers the demo shows once the practice is built.
-pub const SHOWCASE: &[&str] = &["/rates", "/rates Cigna", "/impact Cigna 10%"];
+pub const SHOWCASE: &[&str] =
+    &["/rates", "/rates Cigna", "/impact Cigna 10%", "/negotiate status", "/draft followup Cigna"];
 
 pub fn invocation(practice: &str, line: &str) -> Result<Invocation, AppError> {
     let parsed = command_line::parse(line)?;
@@ -60,7 +89,8 @@ pub fn invocation(practice: &str, line: &str) -> Result<Invocation, AppError> {
 pub async fn build(ctx: &Ctx, practice: &str) -> Result<Vec<(String, Outcome)>, AppError> {
     let tenant = Tenant::console(practice);
     if let Some(existing) = ctx.store.find_practice(&tenant).await? {
-        let audit = crate::store::Audit { practice_id: existing.id, actor: "raterise demo".into(), at: ctx.clock.now() };
+        let audit =
+            crate::store::Audit { practice_id: existing.id, actor: "raterise demo".into(), at: ctx.clock.now() };
         for p in ctx.store.list_payers(existing.id).await? {
             ctx.store.remove_payer(&p, &audit).await?;
         }
@@ -81,7 +111,16 @@ pub async fn build(ctx: &Ctx, practice: &str) -> Result<Vec<(String, Outcome)>, 
             .and_then(|a| a.cents())
             .ok_or_else(|| AppError::user(format!("no Medicare amount for {code}")))?;
         let line = format!("/rate set Medicare {code} {amount} effective:{}", jan1.min(today));
-        run_line(ctx, practice, &line.replace('$', "").replace(',', "")).await?;
+        run_line(ctx, practice, &line.replace(['$', ','], "")).await?;
+    }
+    let first_of_month = today.with_day(1).expect("day 1 exists");
+    let (from, to) = (first_of_month - chrono::Months::new(12), first_of_month - chrono::Duration::days(1));
+    for line in CASE_FILE {
+        run_line(ctx, practice, &line.replace("{from}", &from.to_string()).replace("{to}", &to.to_string())).await?;
+    }
+    for (days_ago, line) in CIGNA_CASE {
+        let date = today - chrono::Duration::days(*days_ago);
+        run_line(ctx, practice, &line.replace("{date}", &date.to_string())).await?;
     }
     let mut shown = Vec::new();
     for line in SHOWCASE {

@@ -4,7 +4,7 @@
 //! draft; nothing is left blank.
 
 use super::negotiate::{benchmark, medicare_cents, quoted, suggested_asks};
-use super::practice::{credential_summary, outcome_summary, per_patient_text, share_text};
+use super::practice::{count_text, credential_summary, outcome_summary, per_patient_text, share_text};
 use super::{practice_today, resolve_payer, Outcome};
 use crate::context::Ctx;
 use crate::domain::stage::{EventKind, Stage};
@@ -83,6 +83,8 @@ struct PracticeFacts {
 struct PayerFacts {
     name: String,
     kind: String,
+    /// commercial, mbho, eap, managed-medicaid, medicaid, medicare
+    kind_key: String,
     provider_id: String,
     contact_name: String,
     contact_email: String,
@@ -145,7 +147,7 @@ struct CodeFacts {
 #[derive(Debug, Serialize)]
 struct Totals {
     weekly_sessions: i64,
-    yearly_sessions: i64,
+    yearly_sessions: String,
     yearly_increase: String,
     yearly_increase_half: String,
     /// What the gap between their offer and the ask is worth in a year.
@@ -241,6 +243,8 @@ fn how_to_fill(placeholder: &str, payer: &str) -> Option<String> {
         }
         "[DATE OF THEIR ANSWER]" => format!("or record it with /negotiate outcome payer:{q} result:denied"),
         "[LAST DAY IN NETWORK]" => "or add date:YYYY-MM-DD to the command".into(),
+        "[YOUR OUTCOME MEASURES, SUCH AS PHQ-9 OR GAD-7 CHANGE]" => "or save them with /practice outcome".into(),
+        "[YOUR CREDENTIALS AND SPECIALTIES]" => "or save them with /practice credential".into(),
         "[CURRENT RATE]" | "[REQUESTED RATE]" => format!("or record rates with /rate set payer:{q}"),
         _ => return None,
     })
@@ -503,7 +507,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
     let money_or_na = |c: Option<Cents>| c.map(|c| c.to_string()).unwrap_or_else(|| "n/a".into());
     let totals = Totals {
         weekly_sessions: weekly_total,
-        yearly_sessions: weekly_total * weeks,
+        yearly_sessions: count_text(weekly_total * weeks),
         yearly_increase: money_or_na(sum_yearly(&lines, weeks, |l| l.current.zip(l.requested).map(|(c, r)| r - c))),
         yearly_increase_half: money_or_na(sum_yearly(&lines, weeks, |l| {
             l.current.zip(l.requested).map(|(c, r)| Cents(div_round_half_up((r - c).0 as i128, 2) as i64))
@@ -528,10 +532,10 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
     let utilization = match util {
         Some(u) => UtilizationFacts {
             available: true,
-            summary: super::practice::utilization_summary(u),
+            summary: super::practice::utilization_summary(u, long_date),
             period: format!("{} to {}", long_date(u.period_start), long_date(u.period_end)),
-            claims: u.claims.to_string(),
-            patients: u.unique_patients.to_string(),
+            claims: count_text(u.claims),
+            patients: count_text(u.unique_patients),
             sessions_per_patient: per_patient_text(u.claims, u.unique_patients).unwrap_or_else(|| "n/a".into()),
             clean_claim_rate: u.clean_claim_bp.map(share_text).unwrap_or_else(|| "n/a".into()),
             no_show_rate: u.no_show_bp.map(share_text).unwrap_or_else(|| "n/a".into()),
@@ -613,7 +617,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         codes: code_facts,
         totals,
         utilization,
-        outcomes: file.outcomes.iter().map(outcome_summary).collect(),
+        outcomes: file.outcomes.iter().map(|m| outcome_summary(m, long_date)).collect(),
         credentials: file
             .credentials
             .iter()
@@ -700,6 +704,7 @@ fn payer_facts(p: &Payer, today: NaiveDate) -> PayerFacts {
     PayerFacts {
         name: p.name.clone(),
         kind: p.kind.label().to_string(),
+        kind_key: p.kind.key().to_string(),
         provider_id: or(p.provider_id.clone(), "[PROVIDER ID]"),
         contact_name: or(p.contact_name.clone(), "[CONTACT NAME]"),
         contact_email: or(p.contact_email.clone(), "[CONTACT EMAIL]"),

@@ -461,6 +461,8 @@ pub struct OutcomeRow {
     /// The rate before the negotiation (when the case opened, or the rate in effect before).
     pub before_cents: Option<Cents>,
     pub new_cents: Cents,
+    /// The date the new rate applies from.
+    pub effective: NaiveDate,
     pub requested_cents: Option<Cents>,
     pub increase_cents: Option<Cents>,
     pub increase_pct: Option<f64>,
@@ -503,6 +505,7 @@ pub async fn outcome(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result
         .map(|c| (c.cpt, c.weekly_volume))
         .collect();
 
+    let explicit_effective = inv.has("effective");
     let effective = inv.date("effective")?.unwrap_or(on);
     // The new rates per code: given, else the offer being accepted, else the ask.
     let new_rates: Vec<(String, Cents)> = match result {
@@ -552,7 +555,18 @@ pub async fn outcome(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result
         let in_effect = crate::store::rates::current_from_history(&history, effective).map(|c| c.amount);
         let case_code = codes.iter().find(|c| &c.cpt == cpt);
         let before = case_code.and_then(|c| c.start_cents).or(in_effect);
-        let recorded = in_effect != Some(*amount);
+        // Accepting an offer that was recorded with its own effective date (a counter-offer)
+        // writes nothing new, unless an effective date is given.
+        let earlier = if explicit_effective {
+            None
+        } else {
+            history.iter().find(|r| r.amount == *amount && r.effective_date >= case.opened_on).map(|r| r.effective_date)
+        };
+        let (recorded, from) = match earlier {
+            Some(d) => (false, d),
+            None if in_effect == Some(*amount) => (false, effective),
+            None => (true, effective),
+        };
         if recorded {
             to_write.push((cpt.clone(), *amount));
         }
@@ -562,6 +576,7 @@ pub async fn outcome(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result
             cpt: cpt.clone(),
             before_cents: before,
             new_cents: *amount,
+            effective: from,
             requested_cents: case_code.map(|c| c.requested_cents),
             increase_cents: increase,
             increase_pct: increase.zip(before).and_then(|(i, b)| percent_of(i, b)),
@@ -838,6 +853,7 @@ impl OutcomeRecorded {
                 ("New", Align::Right),
                 ("Asked", Align::Right),
                 ("Change", Align::Right),
+                ("From", Align::Left),
                 ("Sess/wk", Align::Right),
                 ("Per year", Align::Right),
             ]);
@@ -848,14 +864,14 @@ impl OutcomeRecorded {
                     row.new_cents.to_string(),
                     money(row.requested_cents),
                     pct(row.increase_pct),
+                    row.effective.to_string(),
                     row.weekly_volume.to_string(),
                     row.yearly_cents.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
                 ]);
             }
-            let effective = self.effective.map(|d| d.to_string()).unwrap_or_default();
             r = r
                 .text(format!(
-                    "Recorded in the rate history, effective {effective}: {} a year at your volume ({} weeks).",
+                    "The new rates are in the rate history: {} a year at your volume ({} weeks), against the rates when the case opened.",
                     signed(self.yearly_increase_cents),
                     self.weeks_per_year
                 ))

@@ -53,10 +53,38 @@ pub fn parse_change(option: &str, input: &str) -> Result<i64, AppError> {
     Ok(if neg { -tenths } else { tenths })
 }
 
-/// Basis points as a percentage with one decimal: 9650 -> "96.5%".
+/// Basis points as a percentage with at most one decimal: 9650 -> "96.5%", 6100 -> "61%".
 pub fn share_text(bp: i64) -> String {
     let tenths = crate::domain::div_round_half_up(bp as i128, 10) as i64;
-    format!("{}.{}%", tenths / 10, tenths % 10)
+    if tenths % 10 == 0 {
+        format!("{}%", tenths / 10)
+    } else {
+        format!("{}.{}%", tenths / 10, tenths % 10)
+    }
+}
+
+/// A count with thousands separators: 1587 -> "1,587".
+pub fn count_text(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// How summaries write dates: ISO in chat, long form in letters.
+pub type DateStyle = fn(chrono::NaiveDate) -> String;
+
+pub fn iso_date(d: chrono::NaiveDate) -> String {
+    d.to_string()
 }
 
 /// Tenths of a point as a signed score change: -62 -> "-6.2".
@@ -99,9 +127,14 @@ pub struct CaseFileView {
     pub file: CaseFile,
 }
 
-pub fn utilization_summary(u: &Utilization) -> String {
-    let mut s =
-        format!("{} claims for {} patients from {} to {}", u.claims, u.unique_patients, u.period_start, u.period_end);
+pub fn utilization_summary(u: &Utilization, date: DateStyle) -> String {
+    let mut s = format!(
+        "{} claims for {} patients from {} to {}",
+        count_text(u.claims),
+        count_text(u.unique_patients),
+        date(u.period_start),
+        date(u.period_end)
+    );
     if let Some(p) = per_patient_text(u.claims, u.unique_patients) {
         s.push_str(&format!(" ({p} sessions per patient)"));
     }
@@ -117,19 +150,19 @@ pub fn utilization_summary(u: &Utilization) -> String {
     s
 }
 
-pub fn outcome_summary(m: &OutcomeMeasure) -> String {
+pub fn outcome_summary(m: &OutcomeMeasure, date: DateStyle) -> String {
     let mut parts = Vec::new();
     if let Some(bp) = m.improved_bp {
-        parts.push(format!("{} of {} clients improved meaningfully", share_text(bp), m.clients));
+        parts.push(format!("{} of {} clients improved meaningfully", share_text(bp), count_text(m.clients)));
     }
     if let Some(t) = m.avg_change_tenths {
-        let what = if parts.is_empty() { format!("across {} clients, ", m.clients) } else { String::new() };
+        let what = if parts.is_empty() { format!("across {} clients, ", count_text(m.clients)) } else { String::new() };
         parts.push(format!("{what}average change {} points", change_text(t)));
     }
     let period = match (m.period_start, m.period_end) {
-        (Some(a), Some(b)) => format!(" ({a} to {b})"),
-        (None, Some(b)) => format!(" (to {b})"),
-        (Some(a), None) => format!(" (from {a})"),
+        (Some(a), Some(b)) => format!(" ({} to {})", date(a), date(b)),
+        (None, Some(b)) => format!(" (to {})", date(b)),
+        (Some(a), None) => format!(" (from {})", date(a)),
         (None, None) => String::new(),
     };
     format!("{}: {}{period}", m.measure, parts.join(", "))
@@ -190,7 +223,7 @@ pub async fn utilization(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Re
         action: "saved",
         item: CaseFileItem::Utilization,
         name: payer.name,
-        summary: utilization_summary(&u),
+        summary: utilization_summary(&u, iso_date),
     }))
 }
 
@@ -226,7 +259,7 @@ pub async fn outcome(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result
         action: "saved",
         item: CaseFileItem::Outcome,
         name: measure,
-        summary: outcome_summary(&m),
+        summary: outcome_summary(&m, iso_date),
     }))
 }
 
@@ -348,7 +381,7 @@ impl CaseFileView {
             }
             r = r.table(t);
         }
-        let outcomes: Vec<String> = self.file.outcomes.iter().map(outcome_summary).collect();
+        let outcomes: Vec<String> = self.file.outcomes.iter().map(|m| outcome_summary(m, iso_date)).collect();
         r = r.notes(
             "Outcome measures",
             if outcomes.is_empty() {
@@ -388,6 +421,10 @@ mod tests {
         assert!(parse_change("c", "-6.25").is_err());
         assert_eq!(share_text(9650), "96.5%");
         assert_eq!(share_text(625), "6.3%");
+        assert_eq!(share_text(6100), "61%");
+        assert_eq!(count_text(1587), "1,587");
+        assert_eq!(count_text(1_200_000), "1,200,000");
+        assert_eq!(count_text(93), "93");
         assert_eq!(change_text(-62), "-6.2");
         assert_eq!(per_patient_text(1450, 96).as_deref(), Some("15.1"));
         assert_eq!(per_patient_text(10, 0), None);
