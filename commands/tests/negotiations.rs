@@ -354,3 +354,49 @@ async fn the_case_file_is_entered_shown_and_quoted() {
     let e = run(&ctx, "demo", "/practice remove credential EMDR").await.unwrap_err();
     assert!(e.user_message().contains("no credential entry named `EMDR`"), "{}", e.user_message());
 }
+
+#[tokio::test]
+async fn parsers_of_user_input_never_panic_and_round_trip() {
+    use raterise_commands::domain::stage::EventKind;
+    use raterise_commands::handlers::negotiate::{PayerResult, RateList};
+    use raterise_commands::handlers::practice::{change_text, parse_change, parse_share, share_text};
+    let (ctx, _) = ctx_at(TODAY).await;
+    let alphabet: Vec<char> = "0123456789.,;%=:+- $abcdeXYZé\"'{}\t".chars().collect();
+    // xorshift64: the same inputs on every run.
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..20_000 {
+        let len = (next() % 24) as usize;
+        let s: String = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+        if let Ok(list) = RateList::parse(&ctx, "ask", &s) {
+            assert!(list.percent.is_some_and(|p| p > 0 && p <= 10_000) || !list.per_code.is_empty(), "{s:?}");
+            assert!(list.per_code.iter().all(|(_, c)| c.0 > 0 && c.0 <= 200_000), "{s:?}");
+        }
+        if let Ok(bp) = parse_share("x", &s) {
+            assert!((0..=10_000).contains(&bp), "{s:?}");
+        }
+        if let Ok(t) = parse_change("x", &s) {
+            assert!(t.abs() < 10_000, "{s:?}");
+        }
+        let _ = s.parse::<EventKind>();
+        let _ = s.parse::<DraftKind>();
+        let _ = s.parse::<PayerResult>();
+    }
+    for bp in (0..=10_000).step_by(10) {
+        assert_eq!(parse_share("x", &share_text(bp)).unwrap(), bp);
+    }
+    for t in -999..=999 {
+        assert_eq!(parse_change("x", &change_text(t)).unwrap(), t);
+    }
+    let list = RateList::parse(&ctx, "ask", "8%, 90837=140;90834:105.5").unwrap();
+    assert_eq!(list.percent, Some(800));
+    assert_eq!(list.per_code, vec![("90837".to_string(), Cents(14000)), ("90834".to_string(), Cents(10550))]);
+    for bad in ["", "8% 9%", "90837", "99999=10", "90837=0", "90837=5000", "lots%"] {
+        assert!(RateList::parse(&ctx, "ask", bad).is_err(), "{bad:?}");
+    }
+}
