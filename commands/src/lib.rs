@@ -19,6 +19,7 @@ pub mod handlers;
 pub mod invocation;
 pub mod market;
 pub mod medicare;
+pub mod reminders;
 pub mod reply;
 pub mod schedule;
 pub mod store;

@@ -8,6 +8,7 @@ pub mod negotiations;
 pub mod payers;
 pub mod practices;
 pub mod rates;
+pub mod reminders;
 
 use crate::error::AppError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -1,0 +1,235 @@
+use super::*;
+use crate::domain::stage::EventKind as E;
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn case(id: i64, events: &[(E, &str)]) -> PlanCase {
+    let log: Vec<Dated> = events.iter().map(|(k, s)| (*k, d(s))).collect();
+    let stage = crate::domain::stage::replay(log.iter().map(|(k, _)| *k)).unwrap();
+    PlanCase { id, payer_id: 100 + id, stage, log }
+}
+
+fn payer(id: i64) -> PlanPayer {
+    PlanPayer {
+        id,
+        kind: PayerKind::Commercial,
+        status: PayerStatus::InNetwork,
+        renewal_date: None,
+        notice_days: 90,
+        last_rate_change: None,
+        last_case_opened: None,
+        has_open_case: false,
+    }
+}
+
+fn of(kind: Kind, all: &[Desired]) -> Vec<NaiveDate> {
+    all.iter().filter(|x| x.kind == kind).map(|x| x.due_on).collect()
+}
+
+fn sent(kind: Kind, subject: &str, due_on: &str, on: &str) -> Handled {
+    Handled { kind, subject_key: subject.into(), due_on: d(due_on), on: d(on) }
+}
+
+#[test]
+fn follow_ups_every_fourteen_days_until_the_payer_answers_then_none() {
+    // Written request on Thu 2026-10-08: the first follow-up is 14 days later.
+    let mut events = vec![(E::Opened, "2026-10-01"), (E::WrittenRequest, "2026-10-08")];
+    let c = case(1, &events);
+    let mut handled = vec![];
+    let want = ["2026-10-22", "2026-11-05", "2026-11-19", "2026-12-03"];
+    // Each reminder is posted on its day and nobody logs a follow-up: the next one comes two
+    // weeks after the last one posted, and so on.
+    for (i, w) in want.iter().enumerate() {
+        let today = d(w) - Duration::days(1);
+        let all = desired(&[], &[c.clone()], &handled, today);
+        assert_eq!(of(Kind::FollowUp, &all), vec![d(w)], "round {i}");
+        handled.push(sent(Kind::FollowUp, "case:1", w, w));
+    }
+    // Logging a follow-up (a day late) puts the next one 14 days after it.
+    events.push((E::FollowUp, "2026-12-04"));
+    let c = case(1, &events);
+    let all = desired(&[], &[c], &handled, d("2026-12-04"));
+    assert_eq!(of(Kind::FollowUp, &all), vec![d("2026-12-18")]);
+    // The escalation is planned once, 30 days after the request, whatever the follow-ups do.
+    assert_eq!(of(Kind::Escalation, &all), vec![d("2026-11-07")]);
+
+    // The payer answers: no follow-up and no escalation.
+    for answer in [E::CounterOffer, E::Denied, E::Accepted] {
+        let mut answered = events.clone();
+        answered.push((answer, "2026-12-10"));
+        let all = desired(&[], &[case(1, &answered)], &handled, d("2026-12-10"));
+        assert!(all.is_empty(), "{answer:?}: {all:?}");
+    }
+    // Withdrawn closes the case.
+    let mut dropped = events.clone();
+    dropped.push((E::Withdrawn, "2026-12-10"));
+    assert!(desired(&[], &[case(1, &dropped)], &handled, d("2026-12-10")).is_empty());
+}
+
+#[test]
+fn a_reminder_posted_late_counts_from_the_day_it_was_posted() {
+    let c = case(3, &[(E::Opened, "2026-10-01"), (E::WrittenRequest, "2026-10-08")]);
+    // Due 10-22 but the bot was down until 11-20: the next one is two weeks after 11-20, not
+    // 11-05 (which would post twice in a row).
+    let handled = vec![sent(Kind::FollowUp, "case:3", "2026-10-22", "2026-11-20")];
+    let all = desired(&[], &[c.clone()], &handled, d("2026-11-20"));
+    assert_eq!(of(Kind::FollowUp, &all), vec![d("2026-12-04")]);
+    // Another case's reminders do not count.
+    let other = vec![sent(Kind::FollowUp, "case:9", "2026-10-22", "2026-10-22")];
+    assert_eq!(of(Kind::FollowUp, &desired(&[], &[c], &other, d("2026-10-20"))), vec![d("2026-10-22")]);
+}
+
+#[test]
+fn no_follow_ups_before_the_written_request() {
+    let c = case(2, &[(E::Opened, "2026-10-01"), (E::Call, "2026-10-02")]);
+    assert!(desired(&[], &[c], &[], d("2026-11-27")).is_empty());
+    // A counter-proposal restarts the wait: follow-ups count from it.
+    let c = case(
+        2,
+        &[
+            (E::Opened, "2026-09-01"),
+            (E::WrittenRequest, "2026-09-02"),
+            (E::CounterOffer, "2026-10-01"),
+            (E::CounterSent, "2026-10-10"),
+        ],
+    );
+    let all = desired(&[], &[c], &[], d("2026-10-10"));
+    assert_eq!(of(Kind::FollowUp, &all), vec![d("2026-10-24")]);
+    assert_eq!(of(Kind::Escalation, &all), vec![d("2026-11-09")]);
+}
+
+#[test]
+fn renewal_window_across_a_year_boundary() {
+    // Anniversary 2027-01-15 with 90 days' notice: the window opens 2026-10-17; the last call is
+    // 2026-12-16.
+    let mut p = payer(5);
+    p.renewal_date = Some(d("2020-01-15"));
+    let all = desired(&[p.clone()], &[], &[], d("2026-09-01"));
+    assert_eq!(of(Kind::RenewalWindow, &all), vec![d("2026-10-17")]);
+    assert_eq!(of(Kind::RenewalLastCall, &all), vec![d("2026-12-16")]);
+    assert!(all.iter().all(|x| x.subject_key == "payer:5" && x.payer_id == Some(5)));
+    // After the anniversary, next year's window.
+    let all = desired(&[p.clone()], &[], &[], d("2027-01-16"));
+    assert_eq!(of(Kind::RenewalWindow, &all), vec![d("2027-10-17")]);
+    // A case opened for this renewal: no renewal reminders.
+    p.last_case_opened = Some(d("2026-10-20"));
+    assert!(of(Kind::RenewalWindow, &desired(&[p.clone()], &[], &[], d("2026-11-01"))).is_empty());
+    p.last_case_opened = None;
+    p.has_open_case = true;
+    assert!(desired(&[p], &[], &[], d("2026-11-01")).is_empty());
+}
+
+#[test]
+fn renewal_reminders_land_on_a_business_day() {
+    // Anniversary Mon 2027-03-01 with 59 days' notice: the window opens on New Year's Day (a
+    // Friday, posted that day) and the last call falls on Saturday 2027-01-30.
+    let mut p = payer(6);
+    p.renewal_date = Some(d("2024-03-01"));
+    p.notice_days = 59;
+    let all = desired(&[p], &[], &[], d("2026-11-27"));
+    let opens = of(Kind::RenewalWindow, &all)[0];
+    assert_eq!(opens, d("2027-01-01"));
+    assert_eq!(opens.weekday(), Weekday::Fri);
+    let last = of(Kind::RenewalLastCall, &all)[0];
+    assert_eq!(last, d("2027-01-30"));
+    assert_eq!(last.weekday(), Weekday::Sat);
+    // Saturday moves to Monday 09:00 New York (EST, UTC-5).
+    assert_eq!(business_day(last), d("2027-02-01"));
+    assert_eq!(due_at(last, "America/New_York"), utc("2027-02-01T14:00:00Z"));
+    // Across a year boundary: Sat 2027-01-02 -> Mon 2027-01-04; Sun 2026-12-27 -> Mon 12-28.
+    assert_eq!(business_day(d("2027-01-02")), d("2027-01-04"));
+    assert_eq!(business_day(d("2026-12-27")), d("2026-12-28"));
+    assert_eq!(due_at(d("2027-01-02"), "America/Chicago"), utc("2027-01-04T15:00:00Z"));
+    // Weekdays stay.
+    assert_eq!(business_day(d("2026-12-31")), d("2026-12-31"));
+}
+
+#[test]
+fn nine_local_on_both_sides_of_daylight_saving_changes() {
+    let ny = "America/New_York";
+    // March 2027: clocks go forward on Sunday 03-14.
+    assert_eq!(due_at(d("2027-03-12"), ny), utc("2027-03-12T14:00:00Z"), "Friday before: EST");
+    assert_eq!(due_at(d("2027-03-15"), ny), utc("2027-03-15T13:00:00Z"), "Monday after: EDT");
+    // The change day itself is a Sunday: posted Monday at 09:00 EDT.
+    assert_eq!(due_at(d("2027-03-14"), ny), utc("2027-03-15T13:00:00Z"));
+    // November 2026: clocks go back on Sunday 11-01.
+    assert_eq!(due_at(d("2026-10-30"), ny), utc("2026-10-30T13:00:00Z"), "Friday before: EDT");
+    assert_eq!(due_at(d("2026-11-02"), ny), utc("2026-11-02T14:00:00Z"), "Monday after: EST");
+    assert_eq!(due_at(d("2026-11-01"), ny), utc("2026-11-02T14:00:00Z"));
+    // Another zone and an unknown name.
+    assert_eq!(due_at(d("2026-07-01"), "America/Los_Angeles"), utc("2026-07-01T16:00:00Z"));
+    assert_eq!(due_at(d("2026-07-01"), "Not/AZone"), utc("2026-07-01T09:00:00Z"));
+}
+
+#[test]
+fn stale_rates_two_years_after_the_last_change_for_negotiable_payers_only() {
+    let mut p = payer(7);
+    p.last_rate_change = Some(d("2024-11-27"));
+    let all = desired(&[p.clone()], &[], &[], d("2026-11-01"));
+    assert_eq!(of(Kind::StaleRate, &all), vec![d("2026-11-27")]);
+    let mut medicaid = p.clone();
+    medicaid.kind = PayerKind::Medicaid;
+    assert!(desired(&[medicaid], &[], &[], d("2026-11-01")).is_empty());
+    let mut out = p.clone();
+    out.status = PayerStatus::OutOfNetwork;
+    assert!(desired(&[out], &[], &[], d("2026-11-01")).is_empty());
+    p.has_open_case = true;
+    assert!(desired(&[p], &[], &[], d("2026-11-01")).is_empty());
+}
+
+#[test]
+fn nonces_are_short_stable_and_distinct() {
+    let a = nonce(1, Kind::FollowUp, "case:12", d("2026-10-22"), 0);
+    assert_eq!(a, nonce(1, Kind::FollowUp, "case:12", d("2026-10-22"), 0));
+    assert!(a.len() <= 25 && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'), "{a}");
+    let others = [
+        nonce(2, Kind::FollowUp, "case:12", d("2026-10-22"), 0),
+        nonce(1, Kind::Escalation, "case:12", d("2026-10-22"), 0),
+        nonce(1, Kind::FollowUp, "case:13", d("2026-10-22"), 0),
+        nonce(1, Kind::FollowUp, "case:12", d("2026-10-23"), 0),
+        nonce(1, Kind::FollowUp, "case:12", d("2026-10-22"), 1),
+    ];
+    for o in others {
+        assert_ne!(a, o);
+    }
+}
+
+#[test]
+fn retry_delays_double_with_jitter_and_a_cap() {
+    let secs = |a, j| retry_delay(a, j).as_secs_f64();
+    assert_eq!(secs(1, 200), 60.0);
+    assert_eq!(secs(2, 200), 120.0);
+    assert_eq!(secs(3, 200), 240.0);
+    assert_eq!(secs(20, 200), 3600.0);
+    assert_eq!(secs(1, 0), 48.0);
+    assert_eq!(secs(1, 400), 72.0);
+    let spread: std::collections::HashSet<u64> =
+        (0..20).map(|i| retry_delay(2, jitter_seed(i, 2, "w")).as_millis() as u64).collect();
+    assert!(spread.len() > 10, "jitter spreads retries: {spread:?}");
+}
+
+#[test]
+fn instants_sort_as_text() {
+    let a = instant_text(utc("2026-11-27T09:00:00Z"));
+    let b = instant_text(utc("2026-11-27T10:00:00.5Z"));
+    assert_eq!(a, "2026-11-27T09:00:00Z");
+    assert!(a < b);
+    assert_eq!(parse_instant_text(&a), Some(utc("2026-11-27T09:00:00Z")));
+}
+
+#[test]
+fn kinds_and_states_round_trip() {
+    for k in Kind::ALL {
+        assert_eq!(k.key().parse::<Kind>().unwrap(), k);
+    }
+    for s in State::ALL {
+        assert_eq!(s.key().parse::<State>().unwrap(), s);
+    }
+    assert!(!Kind::MedicareYear.is_planned() && Kind::StaleRate.is_planned());
+}
