@@ -381,3 +381,40 @@ fn config_file_supplies_the_settings() {
     let _ = child.wait();
     assert!(line.starts_with("raterise listening on http://127.0.0.1:"), "{line}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_is_deferred_privately_and_delivered_with_its_file() {
+    let fake = FakeDiscord::start().await;
+    let served = serve_endpoint(&fake, &[]);
+    set_up(&served, GUILD_A, &[("Cigna", &[("90837", "118.50")])]).await;
+    let payload = command(
+        &Who::manager(GUILD_A),
+        "draft",
+        None,
+        options(&[("kind", json!("request")), ("payer", json!("Cigna"))]),
+    );
+    let token = payload["token"].as_str().unwrap().to_string();
+    let r = run(&served, payload).await;
+    // The JSON response cannot carry a file: deferred, privately, like the draft itself.
+    assert_eq!(r["type"], 5);
+    assert!(is_ephemeral(&r), "{r}");
+    let path = format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original");
+    let got = fake.wait_for(1, Duration::from_secs(10), |q| q.path == path).await;
+    assert_eq!(got.len(), 1, "{:?}", fake.requests());
+    let edit = &got[0];
+    assert_eq!(edit.method, "PATCH");
+    assert!(edit.is_multipart());
+    let payload = edit.payload();
+    assert_valid("IncomingWebhookUpdateRequestPartial", &payload);
+    assert!(text_of(&payload).contains("Cigna"), "{payload}");
+    let files: Vec<Part> = edit.parts().into_iter().filter(|p| p.name.starts_with("files[")).collect();
+    assert_eq!(files.len(), 1);
+    let name = files[0].filename.clone().unwrap();
+    assert!(name.starts_with("cigna-request") && name.ends_with(".eml"), "{name}");
+    assert_eq!(payload["attachments"][0]["filename"], name.as_str());
+    assert!(String::from_utf8_lossy(&files[0].data).contains("Cigna"));
+    // The embed still fits Discord even though the letter is long.
+    for e in payload["embeds"].as_array().unwrap() {
+        assert!(e["description"].as_str().map_or(0, |d| d.chars().count()) <= 4096);
+    }
+}
