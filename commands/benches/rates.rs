@@ -34,7 +34,9 @@ fn bench(c: &mut Criterion) {
     });
     let mut group = c.benchmark_group("handler");
     group.bench_function("rates_payer", |b| b.to_async(&rt).iter(|| async { dispatch(&ctx, &rates).await.unwrap() }));
-    group.bench_function("rates_ranking", |b| b.to_async(&rt).iter(|| async { dispatch(&ctx, &ranking).await.unwrap() }));
+    group.bench_function("rates_ranking", |b| {
+        b.to_async(&rt).iter(|| async { dispatch(&ctx, &ranking).await.unwrap() })
+    });
     group.bench_function("rates_payer_render", |b| {
         b.to_async(&rt).iter(|| async { dispatch(&ctx, &rates).await.unwrap().reply().to_text() })
     });

@@ -74,7 +74,9 @@ pub async fn large_practice(ctx: &Ctx, tenant: &Tenant, spec: LargeSpec) -> Resu
                     kind: kinds[i % kinds.len()],
                     status: PayerStatus::InNetwork,
                     effective_date: Some(first_month),
-                    renewal_date: Some(NaiveDate::from_ymd_opt(today.year() + 1, (i % 12) as u32 + 1, 1).expect("date")),
+                    renewal_date: Some(
+                        NaiveDate::from_ymd_opt(today.year() + 1, (i % 12) as u32 + 1, 1).expect("date"),
+                    ),
                     notice_days: None,
                     contact_name: None,
                     contact_email: None,

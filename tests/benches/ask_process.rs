@@ -56,9 +56,8 @@ fn main() {
         let mut times = Vec::with_capacity(runs);
         let mut peak = Vec::with_capacity(runs);
         for i in 0..runs + 5 {
-            let (t, rss, ok) = run_measured(
-                Command::new(&bin).env("RATERISE_NOW", NOW).env("RATERISE_DB", &db).args(["ask", line]),
-            );
+            let (t, rss, ok) =
+                run_measured(Command::new(&bin).env("RATERISE_NOW", NOW).env("RATERISE_DB", &db).args(["ask", line]));
             assert!(ok, "raterise ask {line} failed");
             if i >= 5 {
                 times.push(t);

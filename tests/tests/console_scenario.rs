@@ -30,7 +30,12 @@ fn ask_json(dir: &TempDir, practice: &str, line: &str) -> Value {
 /// A user error: status 1, one line on stderr, nothing on stdout.
 fn ask_err(dir: &TempDir, line: &str) -> String {
     let out = ask(dir, "default", line);
-    assert_eq!(out.status.code(), Some(1), "`{line}` should be refused; stdout: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "`{line}` should be refused; stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(out.stdout.is_empty(), "`{line}` printed to stdout");
     let err = String::from_utf8(out.stderr).unwrap();
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -151,7 +156,10 @@ fn rate_history_keeps_every_change_and_the_current_is_the_latest_in_effect() {
     let rates = ask_json(&dir, "default", "/rates cigna");
     assert_eq!(rates["rows"][0]["rate_cents"], 11850, "the future rate is not in effect yet");
     // Move the clock past the new rate's effective date.
-    let out = raterise(&dir, &[("RATERISE_NOW", "2027-03-02T15:00:00Z")]).args(["ask", "--json", "/rates cigna"]).output().unwrap();
+    let out = raterise(&dir, &[("RATERISE_NOW", "2027-03-02T15:00:00Z")])
+        .args(["ask", "--json", "/rates cigna"])
+        .output()
+        .unwrap();
     let later: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(later["rows"][0]["rate_cents"], 14000);
 }
@@ -194,7 +202,9 @@ fn demo_builds_a_practice_and_prints_the_main_answers() {
     let out = raterise(&dir, &[]).arg("demo").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    for want in ["payers ranked by % of Medicare", "Cigna: rates vs Medicare 2026", "Cigna +10%", "Optum Behavioral Health"] {
+    for want in
+        ["payers ranked by % of Medicare", "Cigna: rates vs Medicare 2026", "Cigna +10%", "Optum Behavioral Health"]
+    {
         assert!(text.contains(want), "demo output lacks `{want}`:\n{text}");
     }
     // Running it again rebuilds the same practice instead of failing on duplicates.

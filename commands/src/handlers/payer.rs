@@ -65,7 +65,14 @@ fn validate_name(name: &str) -> Result<String, AppError> {
     Ok(name.to_string())
 }
 
-fn contact_fields(inv: &Invocation) -> Result<(Option<String>, Option<String>, Option<String>), AppError> {
+/// Contact name, email and phone as given (validated).
+struct Contact {
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+fn contact_fields(inv: &Invocation) -> Result<Contact, AppError> {
     let email = inv.opt("contact_email").map(str::to_string);
     if let Some(e) = &email {
         let valid = e.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !e.contains(' '));
@@ -84,7 +91,7 @@ fn contact_fields(inv: &Invocation) -> Result<(Option<String>, Option<String>, O
             )));
         }
     }
-    Ok((inv.opt("contact_name").map(str::to_string), email, phone))
+    Ok(Contact { name: inv.opt("contact_name").map(str::to_string), email, phone })
 }
 
 fn notice_days(inv: &Invocation) -> Result<Option<i64>, AppError> {
@@ -101,7 +108,7 @@ pub async fn add(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
     let name = validate_name(inv.required("name")?)?;
     let kind = inv.parsed::<PayerKind>("kind")?.unwrap_or(PayerKind::Commercial);
     let status = inv.parsed::<PayerStatus>("status")?.unwrap_or(PayerStatus::InNetwork);
-    let (contact_name, contact_email, contact_phone) = contact_fields(inv)?;
+    let Contact { name: contact_name, email: contact_email, phone: contact_phone } = contact_fields(inv)?;
     let volumes = inv.opt("volume").map(|v| parse_volumes(ctx, v)).transpose()?.unwrap_or_default();
     let new = NewPayer {
         name,
@@ -122,7 +129,7 @@ pub async fn add(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
 
 pub async fn edit(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
     let payer = resolve_payer(ctx, practice, inv.required("name")?).await?;
-    let (contact_name, contact_email, contact_phone) = contact_fields(inv)?;
+    let Contact { name: contact_name, email: contact_email, phone: contact_phone } = contact_fields(inv)?;
     let volumes = inv.opt("volume").map(|v| parse_volumes(ctx, v)).transpose()?.unwrap_or_default();
     let changes = PayerChanges {
         name: inv.opt("rename").map(validate_name).transpose()?,

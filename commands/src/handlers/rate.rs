@@ -55,7 +55,7 @@ pub async fn set(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
     let effective = inv.date("effective")?.unwrap_or(today);
     let before = ctx.store.rate_history(payer.id, Some(&code.code)).await?;
     let previous = current_from_history(&before, effective).map(|c| c.amount);
-    ctx.store.set_rate(payer.id, &code.code, amount, effective, None, &audit(ctx, inv, practice), &payer.name).await?;
+    ctx.store.set_rate((payer.id, &payer.name), &code.code, amount, effective, &audit(ctx, inv, practice)).await?;
     Ok(Outcome::RateSet(RateSet {
         payer: payer.name,
         cpt: code.code,

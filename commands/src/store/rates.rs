@@ -34,18 +34,18 @@ pub struct CodeRate {
 }
 
 impl Store {
+    /// Records one rate for a payer's code (`payer` is its id and name, for the audit line).
     pub async fn set_rate(
         &self,
-        payer_id: i64,
+        payer: (i64, &str),
         cpt: &str,
         amount: Cents,
         effective: NaiveDate,
-        source: Option<&str>,
         audit: &Audit,
-        payer_name: &str,
     ) -> Result<(), AppError> {
+        let (payer_id, payer_name) = payer;
         let mut tx = self.pool().begin().await?;
-        insert_rate(&mut tx, payer_id, cpt, amount, effective, source, audit).await?;
+        insert_rate(&mut tx, payer_id, cpt, amount, effective, None, audit).await?;
         audit::record(&mut tx, audit, "rate.set", &format!("{payer_name} {cpt} {amount} effective {effective}"))
             .await?;
         tx.commit().await?;
@@ -105,8 +105,13 @@ impl Store {
         for cpt in &codes {
             refresh_summary(&mut tx, payer_id, cpt).await?;
         }
-        audit::record(&mut tx, audit, "rate.import", &format!("{payer_name}: {} rows for {} codes ({source})", rows.len(), codes.len()))
-            .await?;
+        audit::record(
+            &mut tx,
+            audit,
+            "rate.import",
+            &format!("{payer_name}: {} rows for {} codes ({source})", rows.len(), codes.len()),
+        )
+        .await?;
         tx.commit().await?;
         Ok(rows.len())
     }
