@@ -162,7 +162,11 @@ fn quiet_transport(filter: tracing_subscriber::EnvFilter) -> tracing_subscriber:
 
 async fn run(cli: Cli) -> Result<ExitCode, String> {
     let config = Config::load(cli.config.as_deref()).map_err(|e| format!("Configuration: {e}"))?;
-    let ctx = context(&cli.db).await?;
+    let mut ctx = context(&cli.db).await?;
+    if let Some(dir) = &config.templates_dir {
+        // A deployment's own letters replace the built-in ones by name.
+        ctx = ctx.with_templates_dir(dir).map_err(|e| format!("templates_dir {}: {}", dir.display(), e.user_message()))?;
+    }
     let code = match cli.command {
         Command::Demo { name } => console::demo(&ctx, &name).await,
         Command::Ask { json, line } => console::ask(&ctx, &cli.practice, &line.join(" "), json).await,
