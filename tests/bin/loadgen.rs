@@ -289,7 +289,11 @@ async fn bench(a: &Args) {
     let mut results = Vec::new();
     for (name, url, signing) in [
         (
-            "raterise /discord/interactions (/rates Cigna, signed)",
+            if a.command == "help" {
+                "raterise /discord/interactions (/help, signed)"
+            } else {
+                "raterise /discord/interactions (/rates Cigna, signed)"
+            },
             format!("{serve_url}/discord/interactions"),
             Some(&key),
         ),
