@@ -45,8 +45,8 @@ impl Recorded {
         self.header("content-type").is_some_and(|c| c.starts_with("multipart/form-data"))
     }
 
-    /// The parts of a multipart/form-data body: (name, filename, content type, bytes).
-    pub fn parts(&self) -> Vec<(String, Option<String>, Option<String>, Vec<u8>)> {
+    /// The parts of a multipart/form-data body.
+    pub fn parts(&self) -> Vec<Part> {
         let ct = self.header("content-type").expect("content type");
         let boundary = ct.split("boundary=").nth(1).expect("boundary").trim_matches('"');
         let delimiter = format!("--{boundary}");
@@ -78,7 +78,7 @@ impl Recorded {
                     ctype = line.split_once(':').map(|(_, v)| v.trim().to_string());
                 }
             }
-            out.push((name, filename, ctype, content.as_bytes().to_vec()));
+            out.push(Part { name, filename, content_type: ctype, data: content.as_bytes().to_vec() });
         }
         out
     }
@@ -86,13 +86,21 @@ impl Recorded {
     /// The JSON of a request: the body, or the `payload_json` part of a multipart body.
     pub fn payload(&self) -> Value {
         if self.is_multipart() {
-            let (_, _, _, bytes) =
-                self.parts().into_iter().find(|(n, ..)| n == "payload_json").expect("payload_json part");
-            serde_json::from_slice(&bytes).expect("payload_json is JSON")
+            let part = self.parts().into_iter().find(|p| p.name == "payload_json").expect("payload_json part");
+            serde_json::from_slice(&part.data).expect("payload_json is JSON")
         } else {
             self.json()
         }
     }
+}
+
+/// One part of a multipart/form-data body.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub name: String,
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub data: Vec<u8>,
 }
 
 /// A canned answer for the next request whose path contains `path_contains`.

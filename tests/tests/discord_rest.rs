@@ -165,10 +165,10 @@ async fn channel_posts_carry_a_nonce_and_fit_discord() {
     assert_valid("MessageCreateRequest", &payload);
     assert_eq!(payload["attachments"], json!([{"id": "0", "filename": "cigna-request.txt"}]));
     let parts = r.parts();
-    let file = parts.iter().find(|(n, ..)| n == "files[0]").expect("files[0]");
-    assert_eq!(file.1.as_deref(), Some("cigna-request.txt"));
-    assert_eq!(file.2.as_deref(), Some("text/plain"));
-    assert_eq!(file.3, b"Dear Dana,\nplease...");
+    let file = parts.iter().find(|p| p.name == "files[0]").expect("files[0]");
+    assert_eq!(file.filename.as_deref(), Some("cigna-request.txt"));
+    assert_eq!(file.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(file.data, b"Dear Dana,\nplease...");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -265,7 +265,7 @@ async fn a_deferred_reply_with_files_is_completed_by_a_multipart_edit() {
         json!([{"id": "0", "filename": "cigna.eml"}, {"id": "1", "filename": "cigna.txt"}])
     );
     let parts = r.parts();
-    let names: Vec<(&str, Option<&str>)> = parts.iter().map(|(n, f, ..)| (n.as_str(), f.as_deref())).collect();
+    let names: Vec<(&str, Option<&str>)> = parts.iter().map(|p| (p.name.as_str(), p.filename.as_deref())).collect();
     assert!(
         names.contains(&("files[0]", Some("cigna.eml"))) && names.contains(&("files[1]", Some("cigna.txt"))),
         "{names:?}"
