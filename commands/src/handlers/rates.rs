@@ -162,22 +162,30 @@ fn medicare_for(ctx: &Ctx, b: &Benchmark, cpt: &str) -> (Option<Cents>, Option<S
     }
 }
 
-pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
+/// The full comparison for one payer, as `/rates PAYER` shows it, for other commands to build on.
+pub(crate) async fn report_for(
+    ctx: &Ctx,
+    inv: &Invocation,
+    practice: &Practice,
+    payer: &Payer,
+) -> Result<RatesReport, AppError> {
     let (bench, _) = benchmark(ctx, inv, practice)?;
     let today = practice_today(ctx, practice);
-    match inv.opt("payer") {
-        Some(name) => {
-            let payer = resolve_payer(ctx, practice, name).await?;
-            let peers: Vec<PayerKind> = PayerKind::ALL.into_iter().filter(|k| k.is_negotiable()).collect();
-            let (codes, best) = ctx.store.payer_rates_with_peers(practice.id, payer.id, &peers, today).await?;
-            Ok(Outcome::Rates(payer_report(ctx, practice, &payer, &codes, &best, bench, today)))
-        }
-        None => {
-            let payers = ctx.store.list_payers(practice.id).await?;
-            let codes = ctx.store.practice_code_rates(practice.id, today).await?;
-            Ok(Outcome::Ranking(ranking(ctx, practice, &payers, &codes, bench, today)))
-        }
+    let peers: Vec<PayerKind> = PayerKind::ALL.into_iter().filter(|k| k.is_negotiable()).collect();
+    let (codes, best) = ctx.store.payer_rates_with_peers(practice.id, payer.id, &peers, today).await?;
+    Ok(payer_report(ctx, practice, payer, &codes, &best, bench, today))
+}
+
+pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
+    if let Some(name) = inv.opt("payer") {
+        let payer = resolve_payer(ctx, practice, name).await?;
+        return Ok(Outcome::Rates(report_for(ctx, inv, practice, &payer).await?));
     }
+    let (bench, _) = benchmark(ctx, inv, practice)?;
+    let today = practice_today(ctx, practice);
+    let payers = ctx.store.list_payers(practice.id).await?;
+    let codes = ctx.store.practice_code_rates(practice.id, today).await?;
+    Ok(Outcome::Ranking(ranking(ctx, practice, &payers, &codes, bench, today)))
 }
 
 /// `codes` are the payer's own; `best` the best peer rate per code (fixed schedules such as

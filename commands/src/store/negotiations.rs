@@ -216,6 +216,19 @@ impl Store {
         row.as_ref().map(case_from_row).transpose()
     }
 
+    /// Every case the practice has had with a payer, newest first.
+    pub async fn cases_for_payer(&self, practice_id: i64, payer_id: i64) -> Result<Vec<Case>, AppError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM negotiations n JOIN payers p ON p.id = n.payer_id
+             WHERE n.practice_id = ? AND n.payer_id = ? ORDER BY n.opened_on DESC, n.id DESC"
+        ))
+        .bind(practice_id)
+        .bind(payer_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(case_from_row).collect()
+    }
+
     /// Every open case of the practice, by payer name.
     pub async fn open_cases(&self, practice_id: i64) -> Result<Vec<Case>, AppError> {
         let rows = sqlx::query(&format!(

@@ -1,0 +1,267 @@
+//! /walkaway PAYER: the red-flag scorecard (DOMAIN, "When to walk away"), scored from the
+//! practice's own numbers, with what to do before leaving.
+
+use super::{practice_today, resolve_payer, Outcome};
+use crate::analysis::WALK_AWAY_PCT_OF_MEDICARE;
+use crate::context::Ctx;
+use crate::domain::stage::Stage;
+use crate::domain::{div_round_half_up, Cents};
+use crate::error::AppError;
+use crate::invocation::Invocation;
+use crate::reply::{Align, Reply, Table, Tone};
+use crate::store::Practice;
+use serde::Serialize;
+
+/// Payment slower than this many days is a chronic delay.
+pub const SLOW_PAYMENT_DAYS: i64 = 60;
+/// Fewer claims paid cleanly than this (basis points) means denials and rework eat the rate.
+pub const CLEAN_CLAIM_FLOOR_BP: i64 = 9_000;
+/// A panel bringing less than this share of the practice's sessions (basis points) is low volume.
+pub const LOW_VOLUME_SHARE_BP: i64 = 500;
+/// Cases without movement before persistence stops paying.
+pub const FRUITLESS_CASES: usize = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// The flag applies.
+    Red,
+    /// Close to the line.
+    Watch,
+    Clear,
+    /// The practice has not recorded what this needs.
+    Unknown,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RedFlag {
+    pub flag: &'static str,
+    pub verdict: Verdict,
+    pub evidence: String,
+    /// How to record what is missing, when the verdict is unknown.
+    pub to_record: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WalkawayScorecard {
+    pub payer: String,
+    pub red: usize,
+    pub known: usize,
+    pub flags: Vec<RedFlag>,
+    pub recommendation: String,
+    pub yearly_sessions: i64,
+    pub yearly_revenue_cents: Cents,
+    pub unique_patients: Option<i64>,
+    pub before_leaving: Vec<String>,
+}
+
+fn bp(v: i64) -> String {
+    format!("{}.{}%", v / 100, (v % 100) / 10)
+}
+
+pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
+    let payer = resolve_payer(ctx, practice, inv.required("payer")?).await?;
+    let q = if payer.name.contains(' ') { format!("\"{}\"", payer.name) } else { payer.name.clone() };
+    let report = super::rates::report_for(ctx, inv, practice, &payer).await?;
+    let today = practice_today(ctx, practice);
+    let file = ctx.store.case_file(practice.id).await?;
+    let utilization = file.utilization_for(&payer.name).cloned();
+    let all_codes = ctx.store.practice_code_rates(practice.id, today).await?;
+    let mut flags = Vec::new();
+
+    // 1. Rates below 80% of Medicare.
+    let priced: Vec<_> = report.rows.iter().filter(|r| r.pct_of_medicare.is_some()).collect();
+    let below: Vec<String> = priced
+        .iter()
+        .filter(|r| r.pct_of_medicare.unwrap_or(100.0) < WALK_AWAY_PCT_OF_MEDICARE as f64)
+        .map(|r| format!("{} at {:.1}%", r.cpt, r.pct_of_medicare.unwrap_or_default()))
+        .collect();
+    flags.push(if priced.is_empty() {
+        RedFlag {
+            flag: "rates below 80% of Medicare",
+            verdict: Verdict::Unknown,
+            evidence: "no rates with a Medicare amount on file".into(),
+            to_record: Some(format!("/rate set payer:{q} cpt:90837 amount:…")),
+        }
+    } else {
+        let worst = report.weighted_pct_of_medicare;
+        RedFlag {
+            flag: "rates below 80% of Medicare",
+            verdict: if !below.is_empty() {
+                Verdict::Red
+            } else if worst.is_some_and(|w| w < 90.0) {
+                Verdict::Watch
+            } else {
+                Verdict::Clear
+            },
+            evidence: if below.is_empty() {
+                format!(
+                    "every code at or above {WALK_AWAY_PCT_OF_MEDICARE}%{}",
+                    worst.map(|w| format!(" ({w:.1}% volume-weighted)")).unwrap_or_default()
+                )
+            } else {
+                below.join(", ")
+            },
+            to_record: None,
+        }
+    });
+
+    // 2. Chronic payment delays and 3. admin burden, from the case file.
+    let record_utilization =
+        format!("/practice utilization payer:{q} from:… to:… claims:… patients:… clean_claims:…% days_to_pay:…");
+    flags.push(match utilization.as_ref().and_then(|u| u.days_to_payment) {
+        Some(days) => RedFlag {
+            flag: "chronic payment delays",
+            verdict: if days >= SLOW_PAYMENT_DAYS {
+                Verdict::Red
+            } else if days >= 45 {
+                Verdict::Watch
+            } else {
+                Verdict::Clear
+            },
+            evidence: format!("{days} days from claim to payment on average"),
+            to_record: None,
+        },
+        None => RedFlag {
+            flag: "chronic payment delays",
+            verdict: Verdict::Unknown,
+            evidence: "days to payment not recorded".into(),
+            to_record: Some(record_utilization.clone()),
+        },
+    });
+    flags.push(match utilization.as_ref().and_then(|u| u.clean_claim_bp) {
+        Some(clean) => RedFlag {
+            flag: "heavy admin burden (denials, rework)",
+            verdict: if clean < CLEAN_CLAIM_FLOOR_BP {
+                Verdict::Red
+            } else if clean < 9_500 {
+                Verdict::Watch
+            } else {
+                Verdict::Clear
+            },
+            evidence: format!("{} of claims paid without rejection", bp(clean)),
+            to_record: None,
+        },
+        None => RedFlag {
+            flag: "heavy admin burden (denials, rework)",
+            verdict: Verdict::Unknown,
+            evidence: "clean-claim rate not recorded".into(),
+            to_record: Some(record_utilization),
+        },
+    });
+
+    // 4. Low client volume from the plan.
+    let practice_weekly: i64 = all_codes.iter().filter(|c| c.current.is_some()).map(|c| c.weekly_volume).sum();
+    let payer_weekly: i64 =
+        all_codes.iter().filter(|c| c.payer_id == payer.id && c.current.is_some()).map(|c| c.weekly_volume).sum();
+    flags.push(if practice_weekly == 0 {
+        RedFlag {
+            flag: "low client volume from the plan",
+            verdict: Verdict::Unknown,
+            evidence: "no weekly volume recorded for any payer".into(),
+            to_record: Some(format!("/payer edit name:{q} volume:\"90837=10 90834=5\"")),
+        }
+    } else {
+        let share = div_round_half_up(payer_weekly as i128 * 10_000, practice_weekly as i128) as i64;
+        RedFlag {
+            flag: "low client volume from the plan",
+            verdict: if share < LOW_VOLUME_SHARE_BP { Verdict::Red } else { Verdict::Clear },
+            evidence: format!("{payer_weekly} of the practice's {practice_weekly} weekly sessions ({})", bp(share)),
+            to_record: None,
+        }
+    });
+
+    // 5. Repeated good-faith attempts without movement.
+    let cases = ctx.store.cases_for_payer(practice.id, payer.id).await?;
+    let fruitless = cases.iter().filter(|c| matches!(c.stage, Stage::Denied | Stage::Withdrawn)).count();
+    let moved = cases.iter().filter(|c| c.stage == Stage::Accepted).count();
+    flags.push(RedFlag {
+        flag: "repeated attempts without movement",
+        verdict: if fruitless >= FRUITLESS_CASES && moved == 0 {
+            Verdict::Red
+        } else if fruitless >= 1 {
+            Verdict::Watch
+        } else {
+            Verdict::Clear
+        },
+        evidence: if cases.is_empty() {
+            "no negotiation recorded yet".into()
+        } else {
+            format!("{} negotiation(s): {fruitless} denied or withdrawn, {moved} agreed", cases.len())
+        },
+        to_record: None,
+    });
+
+    let red = flags.iter().filter(|f| f.verdict == Verdict::Red).count();
+    let known = flags.iter().filter(|f| f.verdict != Verdict::Unknown).count();
+    let recommendation = if !payer.kind.is_negotiable() && red > 0 {
+        format!("{} sets its rates by schedule, so there is no raise to win: weigh these flags against the clients it brings, and whether to keep taking new ones.", payer.name)
+    } else if red >= 3 {
+        format!("{red} red flags: leaving {} is worth weighing seriously. Count the affected clients, then give notice and refer with care.", payer.name)
+    } else if red >= 1 {
+        format!("{red} red flag(s): negotiate first, with these numbers on the table; walk away only if the payer will not move.")
+    } else if known < 3 {
+        "Too little is recorded to judge; fill in what is missing below.".to_string()
+    } else {
+        format!("No red flags: {} is worth keeping; work on the rate through negotiation, not exit.", payer.name)
+    };
+    let yearly_sessions = payer_weekly * practice.weeks_per_year;
+    let yearly_revenue_cents = Cents(
+        all_codes
+            .iter()
+            .filter(|c| c.payer_id == payer.id)
+            .filter_map(|c| c.current.map(|cur| cur.amount.0 * c.weekly_volume * practice.weeks_per_year))
+            .sum(),
+    );
+    let unique_patients = utilization.as_ref().map(|u| u.unique_patients);
+    let before_leaving = vec![
+        format!(
+            "Count who is affected: about {yearly_sessions} sessions a year{}, and check each client's out-of-network benefits.",
+            unique_patients.map(|n| format!(" across {n} clients")).unwrap_or_default()
+        ),
+        "Give 30 to 60 days' notice to the payer and to clients, as the contract requires.".into(),
+        "Line up in-network colleagues to refer clients who need to stay in network.".into(),
+        "Consider a reduced out-of-network rate for established clients during the transition.".into(),
+    ];
+    Ok(Outcome::Walkaway(WalkawayScorecard {
+        payer: payer.name,
+        red,
+        known,
+        flags,
+        recommendation,
+        yearly_sessions,
+        yearly_revenue_cents,
+        unique_patients,
+        before_leaving,
+    }))
+}
+
+impl WalkawayScorecard {
+    pub fn reply(&self) -> Reply {
+        let q = if self.payer.contains(' ') { format!("\"{}\"", self.payer) } else { self.payer.clone() };
+        let mut t = Table::new(&[("Red flag", Align::Left), ("Status", Align::Left), ("Evidence", Align::Left)]);
+        for f in &self.flags {
+            let mark = match f.verdict {
+                Verdict::Red => "RED",
+                Verdict::Watch => "watch",
+                Verdict::Clear => "ok",
+                Verdict::Unknown => "?",
+            };
+            t.push(vec![f.flag.to_string(), mark.to_string(), f.evidence.clone()]);
+        }
+        let missing: Vec<String> =
+            self.flags.iter().filter_map(|f| f.to_record.as_ref().map(|r| format!("{}: {r}", f.flag))).collect();
+        Reply::new(format!("Walk-away scorecard: {} ({} of {} known flags red)", self.payer, self.red, self.known))
+            .tone(if self.red >= 3 { Tone::Warning } else { Tone::Info })
+            .table(t)
+            .text(self.recommendation.clone())
+            .notes("To record", missing)
+            .notes("Before leaving a panel", self.before_leaving.clone())
+            .footer(format!(
+                "{} brings about {} a year at today's rates and volume.",
+                self.payer, self.yearly_revenue_cents
+            ))
+            .action("Negotiate first", format!("/negotiate start payer:{q}"))
+            .action("Draft the client notice", format!("/draft exit-notice payer:{q}"))
+    }
+}
