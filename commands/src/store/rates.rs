@@ -85,19 +85,7 @@ impl Store {
     ) -> Result<usize, AppError> {
         let mut tx = self.pool().begin().await?;
         for (cpt, amount, effective) in rows {
-            sqlx::query(
-                "INSERT INTO rates (payer_id, cpt, amount_cents, effective_date, recorded_at, recorded_by, source)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(payer_id)
-            .bind(cpt)
-            .bind(amount.0)
-            .bind(effective)
-            .bind(audit.at.to_rfc3339())
-            .bind(&audit.actor)
-            .bind(source)
-            .execute(&mut *tx)
-            .await?;
+            insert_rate_row(&mut tx, payer_id, cpt, *amount, *effective, Some(source), audit).await?;
         }
         let mut codes: Vec<&str> = rows.iter().map(|(c, _, _)| c.as_str()).collect();
         codes.sort_unstable();
@@ -280,7 +268,8 @@ pub fn current_from_history(history: &[RateRow], today: NaiveDate) -> Option<Cur
     Some(CurrentRate { amount: first.amount, effective_date: first.effective_date, since })
 }
 
-pub(crate) async fn insert_rate(
+/// Appends one history row; the caller refreshes the code's summary.
+async fn insert_rate_row(
     conn: &mut SqliteConnection,
     payer_id: i64,
     cpt: &str,
@@ -302,6 +291,19 @@ pub(crate) async fn insert_rate(
     .bind(source)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+pub(crate) async fn insert_rate(
+    conn: &mut SqliteConnection,
+    payer_id: i64,
+    cpt: &str,
+    amount: Cents,
+    effective: NaiveDate,
+    source: Option<&str>,
+    audit: &Audit,
+) -> Result<(), AppError> {
+    insert_rate_row(conn, payer_id, cpt, amount, effective, source, audit).await?;
     refresh_summary(conn, payer_id, cpt).await
 }
 
