@@ -57,3 +57,13 @@ CREATE TABLE reminder_mutes (
     muted_by    TEXT NOT NULL,
     PRIMARY KEY (practice_id, subject_key)
 ) WITHOUT ROWID;
+
+-- The day each practice's reminders were last planned. The scheduler re-plans practices not
+-- planned today (a renewal window of next year's anniversary, a rate turning two years old), a
+-- few per tick, oldest first, through this index: the sweep costs what is stale, not how many
+-- practices exist.
+CREATE TABLE reminder_plans (
+    practice_id INTEGER PRIMARY KEY REFERENCES practices(id) ON DELETE CASCADE,
+    planned_on  TEXT NOT NULL
+);
+CREATE INDEX reminder_plans_by_day ON reminder_plans (planned_on);

@@ -172,6 +172,17 @@ pub async fn medicare_import(
         merged.conversion_factor(year).map(|c| c.to_string()).unwrap_or_default(),
         merged.latest_year()
     );
+    // A newer schedule is leverage: tell every practice with a reminder channel which payers now
+    // sit furthest below it (posted by the scheduler of `raterise serve`).
+    let with_release = Ctx { medicare: std::sync::Arc::new(merged), ..ctx.clone() };
+    match raterise_commands::reminders::plan::plan_medicare_year(&with_release, &actor().name).await {
+        Ok(0) => {}
+        Ok(n) => println!("Planned a new-Medicare-year reminder for {n} practice(s) with a reminder channel."),
+        Err(e) => {
+            report(&e);
+            return ExitCode::from(2);
+        }
+    }
     ExitCode::SUCCESS
 }
 

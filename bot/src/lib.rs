@@ -1,6 +1,8 @@
-//! The raterise bot as a library: configuration, the Discord adapter and the HTTP server. The
-//! `raterise` binary (src/main.rs) wires them to the command line; tests use them directly.
+//! The raterise bot as a library: configuration, the Discord adapter, the reminder scheduler and
+//! the HTTP server. The `raterise` binary (src/main.rs) wires them to the command line; tests use
+//! them directly.
 
 pub mod config;
 pub mod discord;
+pub mod scheduler;
 pub mod server;

@@ -7,8 +7,9 @@ use raterise::config::{Config, DEFAULT_BIND};
 use raterise::discord::endpoint::Endpoint;
 use raterise::discord::gateway::{self, GatewaySettings};
 use raterise::discord::rest::Rest;
+use raterise::discord::poster::Poster;
 use raterise::discord::{register, Discord};
-use raterise::server;
+use raterise::{scheduler, server};
 use raterise_commands::clock;
 use raterise_commands::store::Store;
 use raterise_commands::{Ctx, Platform, Tenant};
@@ -217,6 +218,10 @@ async fn serve(ctx: &Ctx, config: &Config, bind: Option<String>) -> ExitCode {
         },
         None => None,
     };
+    let schedule = match scheduler::SchedulerSettings::from_env() {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
     let bind = bind.or_else(|| config.bind.clone()).unwrap_or_else(|| DEFAULT_BIND.to_string());
     let listener = match tokio::net::TcpListener::bind(&bind).await {
         Ok(l) => l,
@@ -242,6 +247,14 @@ async fn serve(ctx: &Ctx, config: &Config, bind: Option<String>) -> ExitCode {
         };
         tokio::spawn(gateway::run(discord.clone(), settings, stop.clone()))
     });
+    // Reminders go into channels with the bot token; without one there is nowhere to post.
+    let reminders = if discord.rest().has_token() {
+        let delivery = Arc::new(scheduler::DiscordDelivery::new(Poster::new(discord.rest().clone())));
+        Some(tokio::spawn(scheduler::run(ctx.clone(), delivery, schedule, stop.clone())))
+    } else {
+        tracing::info!("reminders are not posted: set DISCORD_TOKEN so the bot can post into reminder channels");
+        None
+    };
     let served = server::serve(listener, server::router(endpoint), stop).await;
     let mut code = ExitCode::SUCCESS;
     if let Err(e) = served {
@@ -256,6 +269,11 @@ async fn serve(ctx: &Ctx, config: &Config, bind: Option<String>) -> ExitCode {
                 code = ExitCode::from(2);
             }
             Err(e) => tracing::error!(error = %e, "gateway task failed"),
+        }
+    }
+    if let Some(task) = reminders {
+        if tokio::time::timeout(Duration::from_secs(25), task).await.is_err() {
+            tracing::warn!("stopped with a reminder tick unfinished; its claims expire and are taken again");
         }
     }
     if !discord.inflight().drained(Duration::from_secs(25)).await {

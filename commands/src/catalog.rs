@@ -390,6 +390,62 @@ pub const CATALOG: &[CommandSpec] = &[
         ],
     },
     CommandSpec {
+        name: "followups",
+        description: "Reminders coming up, overdue or not posted; snooze, mark done or stop them",
+        mutates: false,
+        options: &[],
+        subcommands: &[
+            SubcommandSpec {
+                name: "list",
+                description: "Upcoming and overdue reminders, and any that could not be posted",
+                mutates: false,
+                options: &[],
+            },
+            SubcommandSpec {
+                name: "snooze",
+                description: "Post a reminder later (a posted one comes back as a new message)",
+                mutates: true,
+                options: &[
+                    req("id", "Reminder number, as /followups list shows it", OptionKind::Integer),
+                    opt("days", "Days from today (default 7, at most 90)", OptionKind::Integer),
+                ],
+            },
+            SubcommandSpec {
+                name: "done",
+                description: "Mark a reminder handled so it is not posted",
+                mutates: true,
+                options: &[req("id", "Reminder number, as /followups list shows it", OptionKind::Integer)],
+            },
+            SubcommandSpec {
+                name: "cancel",
+                description: "Stop reminding about this case, payer or Medicare year",
+                mutates: true,
+                options: &[req("id", "Reminder number, as /followups list shows it", OptionKind::Integer)],
+            },
+        ],
+    },
+    CommandSpec {
+        name: "walkaway",
+        description: "Red-flag scorecard: is this panel worth keeping?",
+        mutates: false,
+        options: &[req("payer", "Payer", OptionKind::Payer)],
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "strategy",
+        description: "What works with this kind of payer, and what your case file still needs",
+        mutates: false,
+        options: &[req("payer", "Payer", OptionKind::Payer)],
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "timing",
+        description: "Openings to negotiate coming up: renewal windows, reviews, a new Medicare year",
+        mutates: false,
+        options: &[opt("days", "How far ahead to look (default 120)", OptionKind::Integer)],
+        subcommands: &[],
+    },
+    CommandSpec {
         name: "help",
         description: "What raterise can do",
         mutates: false,

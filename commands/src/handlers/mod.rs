@@ -2,6 +2,7 @@
 //! typed result; `Outcome` gathers them so adapters can render any of them.
 
 pub mod draft;
+pub mod followups;
 pub mod help;
 pub mod impact;
 pub mod negotiate;
@@ -10,6 +11,9 @@ pub mod practice;
 pub mod rate;
 pub mod rates;
 pub mod setup;
+pub mod strategy;
+pub mod timing;
+pub mod walkaway;
 
 use crate::catalog;
 use crate::context::Ctx;
@@ -42,6 +46,11 @@ pub enum Outcome {
     Draft(draft::DraftLetter),
     CaseFileChanged(practice::CaseFileChanged),
     CaseFile(practice::CaseFileView),
+    FollowupList(followups::FollowupList),
+    FollowupChanged(followups::FollowupChanged),
+    Walkaway(walkaway::WalkawayScorecard),
+    Strategy(strategy::StrategyReport),
+    Timing(timing::TimingReport),
 }
 
 impl Outcome {
@@ -64,6 +73,11 @@ impl Outcome {
             Outcome::Draft(r) => r.reply(),
             Outcome::CaseFileChanged(r) => r.reply(),
             Outcome::CaseFile(r) => r.reply(),
+            Outcome::FollowupList(r) => r.reply(),
+            Outcome::FollowupChanged(r) => r.reply(),
+            Outcome::Walkaway(r) => r.reply(),
+            Outcome::Strategy(r) => r.reply(),
+            Outcome::Timing(r) => r.reply(),
         }
     }
 }
@@ -90,7 +104,7 @@ pub async fn dispatch(ctx: &Ctx, inv: &Invocation) -> Result<Outcome, AppError> 
         _ => None,
     };
     let mutates = sub.map(|s| s.mutates).unwrap_or(spec.mutates);
-    match (spec.name, sub.map(|s| s.name)) {
+    let outcome = match (spec.name, sub.map(|s| s.name)) {
         ("help", _) => help::run(inv),
         ("setup", _) => setup::run(ctx, inv).await,
         (name, sub) => {
@@ -117,12 +131,42 @@ pub async fn dispatch(ctx: &Ctx, inv: &Invocation) -> Result<Outcome, AppError> 
                 ("practice", Some("credential")) => practice::credential(ctx, inv, &practice).await,
                 ("practice", Some("remove")) => practice::remove(ctx, inv, &practice).await,
                 ("practice", Some("show")) => practice::show(ctx, inv, &practice).await,
+                ("followups", Some("list")) => followups::list(ctx, &practice).await,
+                ("followups", Some("snooze")) => followups::snooze(ctx, inv, &practice).await,
+                ("followups", Some("done")) => followups::done(ctx, inv, &practice).await,
+                ("followups", Some("cancel")) => followups::cancel(ctx, inv, &practice).await,
+                ("walkaway", _) => walkaway::run(ctx, inv, &practice).await,
+                ("strategy", _) => strategy::run(ctx, inv, &practice).await,
+                ("timing", _) => timing::run(ctx, inv, &practice).await,
                 (name, sub) => Err(AppError::internal(
                     "dispatching",
                     std::io::Error::other(format!("catalogue entry /{name} {sub:?} has no handler")),
                 )),
             }
         }
+    };
+    if mutates && outcome.is_ok() {
+        replan_after_change(ctx, inv).await;
+    }
+    outcome
+}
+
+/// A change went through: re-plan the practice's reminders from its data (the next follow-up
+/// after a logged event, a renewal window after a new date, nothing more for a closed case). The
+/// change itself is already committed, so a failure here is logged, not shown.
+async fn replan_after_change(ctx: &Ctx, inv: &Invocation) {
+    let Some(tenant) = &inv.tenant else { return };
+    let practice = match ctx.store.find_practice(tenant).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "re-planning reminders: reading the practice");
+            return;
+        }
+    };
+    let actor = format!("{}:{}", inv.actor.name, inv.actor.id);
+    if let Err(e) = crate::reminders::plan::replan(ctx, &practice, &actor).await {
+        tracing::warn!(error = %e, practice = practice.id, "re-planning reminders");
     }
 }
 

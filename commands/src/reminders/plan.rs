@@ -7,7 +7,7 @@ use crate::context::Ctx;
 use crate::domain::PayerStatus;
 use crate::error::AppError;
 use crate::handlers::{negotiate, rates};
-use crate::store::reminders::SyncReport;
+use crate::store::reminders::{EventReminder, SyncReport};
 use crate::store::{Audit, Practice};
 use serde::{Deserialize, Serialize};
 
@@ -94,11 +94,14 @@ pub async fn plan_medicare_year(ctx: &Ctx, actor: &str) -> Result<usize, AppErro
         // Due now (or the next business morning when imported on a weekend).
         let at = if super::business_day(today) == today { now } else { due_at(today, &practice.time_zone) };
         let audit = Audit { practice_id: practice.id, actor: actor.to_string(), at: now };
-        if ctx
-            .store
-            .add_event_reminder(practice.id, Kind::MedicareYear, &medicare_subject(year), today, at, &text, &audit)
-            .await?
-        {
+        let reminder = EventReminder {
+            kind: Kind::MedicareYear,
+            subject_key: medicare_subject(year),
+            due_on: today,
+            due_at: at,
+            payload: text,
+        };
+        if ctx.store.add_event_reminder(practice.id, &reminder, &audit).await? {
             planned += 1;
         }
     }

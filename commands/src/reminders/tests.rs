@@ -47,7 +47,7 @@ fn follow_ups_every_fourteen_days_until_the_payer_answers_then_none() {
     // weeks after the last one posted, and so on.
     for (i, w) in want.iter().enumerate() {
         let today = d(w) - Duration::days(1);
-        let all = desired(&[], &[c.clone()], &handled, today);
+        let all = desired(&[], std::slice::from_ref(&c), &handled, today);
         assert_eq!(of(Kind::FollowUp, &all), vec![d(w)], "round {i}");
         handled.push(sent(Kind::FollowUp, "case:1", w, w));
     }
@@ -78,7 +78,7 @@ fn a_reminder_posted_late_counts_from_the_day_it_was_posted() {
     // Due 10-22 but the bot was down until 11-20: the next one is two weeks after 11-20, not
     // 11-05 (which would post twice in a row).
     let handled = vec![sent(Kind::FollowUp, "case:3", "2026-10-22", "2026-11-20")];
-    let all = desired(&[], &[c.clone()], &handled, d("2026-11-20"));
+    let all = desired(&[], std::slice::from_ref(&c), &handled, d("2026-11-20"));
     assert_eq!(of(Kind::FollowUp, &all), vec![d("2026-12-04")]);
     // Another case's reminders do not count.
     let other = vec![sent(Kind::FollowUp, "case:9", "2026-10-22", "2026-10-22")];

@@ -69,6 +69,16 @@ pub struct SyncReport {
     pub cancelled: usize,
 }
 
+/// A reminder planned by an event rather than from the practice's data.
+#[derive(Debug, Clone)]
+pub struct EventReminder {
+    pub kind: Kind,
+    pub subject_key: String,
+    pub due_on: NaiveDate,
+    pub due_at: DateTime<Utc>,
+    pub payload: String,
+}
+
 /// One failed reminder listed in a delivery warning.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailedItem {
@@ -281,7 +291,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         let mut out = rows.iter().map(claimed_from_row).collect::<Result<Vec<_>, _>>()?;
-        out.sort_by(|a, b| (a.due_at, a.id).cmp(&(b.due_at, b.id)));
+        out.sort_by_key(|c| (c.due_at, c.id));
         Ok(out)
     }
 
@@ -474,6 +484,36 @@ impl Store {
         Ok(rows.len())
     }
 
+    /// Cancels claimed reminders whose subject moved on before they were posted (the case
+    /// closed in the meantime), keeping the reason.
+    pub async fn mark_obsolete(
+        &self,
+        practice_id: i64,
+        ids: &[i64],
+        worker: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<usize, AppError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let n = sqlx::query(&format!(
+            "UPDATE reminders SET state = 'cancelled', closed_at = ?1, last_error = ?2, claimed_by = NULL,
+                    lease_until = NULL
+             WHERE practice_id = ?3 AND claimed_by = ?4 AND state = 'pending' AND id IN ({})",
+            numbered(5, ids.len())
+        ))
+        .bind(instant_text(now))
+        .bind(clip_error(reason))
+        .bind(practice_id)
+        .bind(worker)
+        .bind_all(ids)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(n as usize)
+    }
+
     /// After a post to the practice's channel worked: when reminders failed since the last
     /// warning, plans one delivery warning listing them, due at once. Returns its id, or None when
     /// there is nothing to report (or that warning is already planned or posted).
@@ -593,12 +633,16 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let target = fetch_view(&mut tx, practice_id, id).await?;
         match target.state {
-            State::Cancelled => return Err(AppError::user(format!(
+            State::Cancelled => {
+                return Err(AppError::user(format!(
                 "Reminder #{id} was cancelled, so there is nothing to snooze; /followups lists the ones still planned"
-            ))),
-            State::Done => return Err(AppError::user(format!(
+            )))
+            }
+            State::Done => {
+                return Err(AppError::user(format!(
                 "Reminder #{id} is marked done, so there is nothing to snooze; /followups lists the ones still planned"
-            ))),
+            )))
+            }
             _ => {}
         }
         let rows = sqlx::query(
@@ -739,18 +783,16 @@ impl Store {
         Ok((view, n as usize))
     }
 
-    /// Plans one reminder that does not come from the practice's data (a new Medicare year), due
-    /// at `due_at`. Idempotent: false when it already exists or its subject is muted.
+    /// Plans one reminder that does not come from the practice's data (a new Medicare year).
+    /// Idempotent: false when it already exists or its subject is muted.
     pub async fn add_event_reminder(
         &self,
         practice_id: i64,
-        kind: Kind,
-        subject_key: &str,
-        due_on: NaiveDate,
-        due_at: DateTime<Utc>,
-        payload: &str,
+        r: &EventReminder,
         audit: &Audit,
     ) -> Result<bool, AppError> {
+        let EventReminder { kind, subject_key, due_on, due_at, payload } = r;
+        let (kind, due_on, due_at) = (*kind, *due_on, *due_at);
         let mut tx = self.pool().begin().await?;
         let nonce = reminders::nonce(practice_id, kind, subject_key, due_on, 0);
         let n = sqlx::query(
@@ -775,6 +817,19 @@ impl Store {
         }
         tx.commit().await?;
         Ok(n > 0)
+    }
+
+    /// Practices whose reminders were last planned before `today` (UTC date), oldest first: the
+    /// scheduler re-plans a few per tick so plans that depend on the date alone stay current.
+    pub async fn practices_to_replan(&self, today: NaiveDate, limit: i64) -> Result<Vec<i64>, AppError> {
+        let rows = sqlx::query(
+            "SELECT practice_id FROM reminder_plans WHERE planned_on < ? ORDER BY planned_on, practice_id LIMIT ?",
+        )
+        .bind(today)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(|r| r.get("practice_id")).collect())
     }
 
     /// Practices that have a reminder channel, with their time zones: (id, time zone).
@@ -892,6 +947,15 @@ async fn sync_in(
         .rows_affected();
         report.planned += n as usize;
     }
+    let planned_on = local_date(&at, tz).unwrap_or(now.date_naive());
+    sqlx::query(
+        "INSERT INTO reminder_plans (practice_id, planned_on) VALUES (?, ?)
+         ON CONFLICT (practice_id) DO UPDATE SET planned_on = excluded.planned_on",
+    )
+    .bind(practice_id)
+    .bind(planned_on)
+    .execute(&mut *conn)
+    .await?;
     let planned_kinds: Vec<&str> = Kind::PLANNED.iter().map(|k| k.key()).collect();
     let pending = sqlx::query(&format!(
         "SELECT id, kind, subject_key, due_on FROM reminders
