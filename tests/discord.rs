@@ -110,6 +110,60 @@ pub struct Scripted {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Value,
+    /// Wait this long before answering (longer than the client's deadline: a timeout).
+    pub delay: Duration,
+    /// Create the channel message first, as Discord does when the answer is what gets lost
+    /// (a 500 or a timeout after the post went through).
+    pub accept: bool,
+    /// Answer every matching request this way (a deleted channel) instead of only the next one.
+    pub sticky: bool,
+}
+
+impl Scripted {
+    pub fn new(path_contains: &str, status: u16, body: Value) -> Scripted {
+        Scripted {
+            path_contains: path_contains.to_string(),
+            status,
+            headers: Vec::new(),
+            body,
+            delay: Duration::ZERO,
+            accept: false,
+            sticky: false,
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Scripted {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn delay(mut self, d: Duration) -> Scripted {
+        self.delay = d;
+        self
+    }
+
+    pub fn accepting(mut self) -> Scripted {
+        self.accept = true;
+        self
+    }
+
+    pub fn sticky(mut self) -> Scripted {
+        self.sticky = true;
+        self
+    }
+}
+
+/// A message the fake created in a channel. Like Discord with `enforce_nonce`, a second post with
+/// a nonce already used in the channel returns the first message and creates nothing.
+#[derive(Debug, Clone)]
+pub struct ChannelMessage {
+    pub id: String,
+    pub channel_id: String,
+    pub nonce: Option<String>,
+    /// The JSON the bot sent (the `payload_json` part of a multipart post).
+    pub payload: Value,
+    /// Names of the uploaded files.
+    pub files: Vec<String>,
 }
 
 #[derive(Default)]
@@ -117,6 +171,63 @@ struct FakeState {
     requests: Mutex<Vec<Recorded>>,
     scripted: Mutex<VecDeque<Scripted>>,
     ids: AtomicU64,
+    messages: Mutex<Vec<ChannelMessage>>,
+}
+
+/// The channel id of `POST /api/v10/channels/{id}/messages`.
+fn message_post_channel(method: &Method, path: &str) -> Option<String> {
+    if method != Method::POST {
+        return None;
+    }
+    let path = path.split('?').next().unwrap_or(path);
+    let rest = path.split("/channels/").nth(1)?;
+    let (channel, tail) = rest.split_once('/')?;
+    (tail == "messages").then(|| channel.to_string())
+}
+
+/// Creates the message (or finds the one its nonce already made) and returns Discord's answer.
+fn create_message(state: &FakeState, channel: &str, request: &Recorded) -> Value {
+    let payload: Value = if request.is_multipart() {
+        request
+            .parts()
+            .into_iter()
+            .find(|p| p.name == "payload_json")
+            .and_then(|p| serde_json::from_slice(&p.data).ok())
+            .unwrap_or(Value::Null)
+    } else {
+        serde_json::from_slice(&request.body).unwrap_or(Value::Null)
+    };
+    let nonce = payload.get("nonce").and_then(|n| match n {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    });
+    let enforce = payload.get("enforce_nonce").and_then(Value::as_bool).unwrap_or(false);
+    let mut messages = state.messages.lock().unwrap();
+    let existing = match (&nonce, enforce) {
+        (Some(n), true) => messages.iter().find(|m| m.channel_id == channel && m.nonce.as_ref() == Some(n)).cloned(),
+        _ => None,
+    };
+    let m = match existing {
+        Some(m) => m,
+        None => {
+            let files = if request.is_multipart() {
+                request.parts().into_iter().filter_map(|p| p.filename).collect()
+            } else {
+                Vec::new()
+            };
+            let m = ChannelMessage {
+                id: snowflake(state),
+                channel_id: channel.to_string(),
+                nonce: nonce.clone(),
+                payload: payload.clone(),
+                files,
+            };
+            messages.push(m.clone());
+            m
+        }
+    };
+    json!({"id": m.id, "channel_id": m.channel_id, "type": 0, "content": m.payload.get("content").cloned().unwrap_or(json!("")), "nonce": m.nonce})
 }
 
 pub struct FakeDiscord {
@@ -183,19 +294,27 @@ impl FakeDiscord {
                     .iter()
                     .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or("").to_string()))
                     .collect();
-                state.requests.lock().unwrap().push(Recorded {
-                    method: method.to_string(),
-                    path: path.clone(),
-                    headers,
-                    body: body.to_vec(),
-                });
+                let recorded =
+                    Recorded { method: method.to_string(), path: path.clone(), headers, body: body.to_vec() };
+                state.requests.lock().unwrap().push(recorded.clone());
                 let scripted = {
                     let mut q = state.scripted.lock().unwrap();
                     let pos = q.iter().position(|s| path.contains(&s.path_contains));
-                    pos.and_then(|i| q.remove(i))
+                    match pos {
+                        Some(i) if q[i].sticky => Some(q[i].clone()),
+                        Some(i) => q.remove(i),
+                        None => None,
+                    }
                 };
+                let posted_to = message_post_channel(&method, &path);
                 match scripted {
                     Some(s) => {
+                        if let (true, Some(channel)) = (s.accept, &posted_to) {
+                            create_message(&state, channel, &recorded);
+                        }
+                        if !s.delay.is_zero() {
+                            tokio::time::sleep(s.delay).await;
+                        }
                         let mut r = (StatusCode::from_u16(s.status).unwrap(), axum::Json(s.body)).into_response();
                         for (k, v) in s.headers {
                             r.headers_mut().insert(
@@ -205,7 +324,12 @@ impl FakeDiscord {
                         }
                         r
                     }
-                    None => default_answer(&state, &method, &path, &body),
+                    None => match &posted_to {
+                        Some(channel) => {
+                            (StatusCode::OK, axum::Json(create_message(&state, channel, &recorded))).into_response()
+                        }
+                        None => default_answer(&state, &method, &path, &body),
+                    },
                 }
             }
         });
@@ -218,12 +342,36 @@ impl FakeDiscord {
     }
 
     pub fn script(&self, path_contains: &str, status: u16, headers: &[(&str, &str)], body: Value) {
-        self.state.scripted.lock().unwrap().push_back(Scripted {
-            path_contains: path_contains.to_string(),
-            status,
-            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            body,
-        });
+        let mut s = Scripted::new(path_contains, status, body);
+        s.headers = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.push(s);
+    }
+
+    /// Queues a canned answer built with [`Scripted::new`].
+    pub fn push(&self, s: Scripted) {
+        self.state.scripted.lock().unwrap().push_back(s);
+    }
+
+    /// Drops every canned answer for paths containing `path_contains` (a channel that works again).
+    pub fn unscript(&self, path_contains: &str) {
+        self.state.scripted.lock().unwrap().retain(|s| s.path_contains != path_contains);
+    }
+
+    /// The channel messages that exist, in creation order (each nonce at most once per channel).
+    pub fn messages(&self) -> Vec<ChannelMessage> {
+        self.state.messages.lock().unwrap().clone()
+    }
+
+    /// Waits (up to `limit`) until `n` channel messages exist.
+    pub async fn wait_for_messages(&self, n: usize, limit: Duration) -> Vec<ChannelMessage> {
+        let start = Instant::now();
+        loop {
+            let got = self.messages();
+            if got.len() >= n || start.elapsed() > limit {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -539,6 +687,9 @@ pub const CONFIG_ENV: &[&str] = &[
     "RATERISE_CONFIG",
     "RATERISE_PRACTICE",
     "RATERISE_DISCORD_DEFER_MS",
+    "RATERISE_SCHEDULER_INTERVAL_MS",
+    "RATERISE_SCHEDULER_POST_TIMEOUT_MS",
+    "RATERISE_SCHEDULER_FAULT",
 ];
 
 /// A `raterise` command with a clean environment and its database in `dir`.
