@@ -166,7 +166,9 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
     let mut ctx = context(&cli.db).await?;
     if let Some(dir) = &config.templates_dir {
         // A deployment's own letters replace the built-in ones by name.
-        ctx = ctx.with_templates_dir(dir).map_err(|e| format!("templates_dir {}: {}", dir.display(), e.user_message()))?;
+        ctx = ctx
+            .with_templates_dir(dir)
+            .map_err(|e| format!("templates_dir {}: {}", dir.display(), e.user_message()))?;
     }
     let code = match cli.command {
         Command::Demo { name } => console::demo(&ctx, &name).await,
