@@ -19,6 +19,10 @@ pub const KEYS: &[&str] = &[
     "DISCORD_API_URL",
     "RATERISE_BIND",
     "RATERISE_TEMPLATES_DIR",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_BOT_TOKEN",
+    "SLACK_API_URL",
+    "SLACK_ADMIN_USERS",
 ];
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -37,6 +41,14 @@ pub struct Config {
     pub bind: Option<String>,
     /// Folder whose templates override the shipped ones by name.
     pub templates_dir: Option<PathBuf>,
+    /// Slack app's signing secret: turns the Slack endpoints on. Never printed.
+    pub slack_signing_secret: Option<String>,
+    /// Slack bot token (xoxb-...) for file uploads and posts. Never printed.
+    pub slack_bot_token: Option<String>,
+    /// Base URL that replaces https://slack.com/api (a fake in tests).
+    pub slack_api_url: Option<String>,
+    /// Slack user ids that may change data, comma separated.
+    pub slack_admin_users: Option<String>,
 }
 
 impl fmt::Debug for Config {
@@ -49,6 +61,10 @@ impl fmt::Debug for Config {
             .field("discord_api_url", &self.discord_api_url)
             .field("bind", &self.bind)
             .field("templates_dir", &self.templates_dir)
+            .field("slack_signing_secret", &self.slack_signing_secret.as_ref().map(|_| "<set>"))
+            .field("slack_bot_token", &self.slack_bot_token.as_ref().map(|_| "<set>"))
+            .field("slack_api_url", &self.slack_api_url)
+            .field("slack_admin_users", &self.slack_admin_users)
             .finish()
     }
 }
@@ -115,6 +131,15 @@ impl Config {
                 });
             }
         }
+        let slack_api_url = get("SLACK_API_URL").map(|u| u.trim_end_matches('/').to_string());
+        if let Some(url) = &slack_api_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::Value {
+                    key: "SLACK_API_URL".into(),
+                    reason: format!("`{url}` is not a base URL; write it like https://slack.com/api"),
+                });
+            }
+        }
         Ok(Config {
             discord_token: get("DISCORD_TOKEN"),
             discord_application_id: id("DISCORD_APPLICATION_ID")?,
@@ -123,6 +148,10 @@ impl Config {
             discord_api_url: api_url,
             bind: get("RATERISE_BIND"),
             templates_dir: get("RATERISE_TEMPLATES_DIR").map(PathBuf::from),
+            slack_signing_secret: get("SLACK_SIGNING_SECRET"),
+            slack_bot_token: get("SLACK_BOT_TOKEN"),
+            slack_api_url,
+            slack_admin_users: get("SLACK_ADMIN_USERS"),
         })
     }
 
@@ -225,6 +254,22 @@ mod tests {
         assert!(bad("DISCORD_PUBLIC_KEY", "xyz").contains("64 hex"));
         assert!(bad("DISCORD_APPLICATION_ID", "abc").contains("not a Discord id"));
         assert!(bad("DISCORD_API_URL", "127.0.0.1:3000").contains("http://"));
+    }
+
+    #[test]
+    fn slack_settings_are_read_and_secrets_hidden() {
+        let values = parse_file(
+            "f",
+            "SLACK_SIGNING_SECRET = \"shh-signing\"\nslack_bot_token = xoxb-secret\nSLACK_API_URL = http://127.0.0.1:9/api/\nSLACK_ADMIN_USERS = \"U1, U2\"\n",
+        )
+        .unwrap();
+        let c = Config::from_values(&values).unwrap();
+        assert_eq!(c.slack_api_url.as_deref(), Some("http://127.0.0.1:9/api"));
+        assert_eq!(c.slack_admin_users.as_deref(), Some("U1, U2"));
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("shh-signing") && !shown.contains("xoxb-secret"), "{shown}");
+        let bad = Config::from_values(&BTreeMap::from([("SLACK_API_URL".to_string(), "slack.com".to_string())]));
+        assert!(bad.unwrap_err().to_string().contains("SLACK_API_URL"));
     }
 
     #[test]

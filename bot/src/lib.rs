@@ -6,3 +6,4 @@ pub mod config;
 pub mod discord;
 pub mod scheduler;
 pub mod server;
+pub mod slack;

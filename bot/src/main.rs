@@ -204,12 +204,14 @@ fn defer_after() -> Duration {
 }
 
 async fn serve(ctx: &Ctx, config: &Config, bind: Option<String>) -> ExitCode {
-    if config.discord_public_key.is_none() && config.discord_token.is_none() {
+    if config.discord_public_key.is_none() && config.discord_token.is_none() && config.slack_signing_secret.is_none() {
         return fail(
             "Nothing to serve: set DISCORD_PUBLIC_KEY for the HTTP interactions endpoint and/or DISCORD_TOKEN for the \
-             gateway (README: Run it in your Discord server).",
+             gateway (README: Run it in your Discord server), or SLACK_SIGNING_SECRET for Slack (README: Run it in \
+             your Slack workspace).",
         );
     }
+    let slack = slack_adapter(ctx, config);
     let rest =
         Rest::new(config.discord_token.as_deref(), config.discord_application_id, config.discord_api_url.as_deref());
     let discord = Arc::new(Discord::new(ctx.clone(), rest).with_defer_after(defer_after()));
@@ -257,7 +259,7 @@ async fn serve(ctx: &Ctx, config: &Config, bind: Option<String>) -> ExitCode {
         tracing::info!("reminders are not posted: set DISCORD_TOKEN so the bot can post into reminder channels");
         None
     };
-    let served = server::serve(listener, server::router(endpoint), stop).await;
+    let served = server::serve(listener, server::with_slack(server::router(endpoint), slack.clone()), stop).await;
     let mut code = ExitCode::SUCCESS;
     if let Err(e) = served {
         tracing::error!(error = %e, "the HTTP server failed");
@@ -281,8 +283,37 @@ async fn serve(ctx: &Ctx, config: &Config, bind: Option<String>) -> ExitCode {
     if !discord.inflight().drained(Duration::from_secs(25)).await {
         tracing::warn!(left = discord.inflight().count(), "stopped with follow-ups unfinished");
     }
+    if let Some(slack) = &slack {
+        if !slack.background().drained(Duration::from_secs(25)).await {
+            tracing::warn!(left = slack.background().count(), "stopped with Slack answers unfinished");
+        }
+    }
     tracing::info!("stopped");
     code
+}
+
+/// The Slack endpoints when SLACK_SIGNING_SECRET is set. RATERISE_SLACK_ACK_MS changes how long a
+/// command may run before it is answered through response_url (tests set 0).
+fn slack_adapter(ctx: &Ctx, config: &Config) -> Option<Arc<raterise::slack::Slack>> {
+    let secret = config.slack_signing_secret.clone()?;
+    let settings = raterise::slack::SlackSettings {
+        signing_secret: secret,
+        bot_token: config.slack_bot_token.clone(),
+        api_url: config.slack_api_url.clone(),
+        admins: raterise::slack::convert::Admins::parse(config.slack_admin_users.as_deref().unwrap_or("")),
+    };
+    let ack_after = std::env::var("RATERISE_SLACK_ACK_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(raterise::slack::DEFAULT_ACK_AFTER);
+    tracing::info!(
+        admins = settings.admins.len(),
+        uploads = settings.bot_token.is_some(),
+        api_url = settings.api_url.as_deref().unwrap_or(raterise::slack::api::DEFAULT_API_URL),
+        "Slack endpoints on /slack/commands and /slack/interactivity"
+    );
+    Some(Arc::new(raterise::slack::Slack::new(ctx.clone(), settings).with_ack_after(ack_after)))
 }
 
 async fn register_commands(config: &Config, guild: Option<u64>, global: bool) -> ExitCode {

@@ -17,6 +17,14 @@ pub fn router(discord: Option<Arc<Endpoint>>) -> Router {
     router
 }
 
+/// Adds the Slack endpoints (`/slack/commands`, `/slack/interactivity`) when Slack is configured.
+pub fn with_slack(router: Router, slack: Option<Arc<crate::slack::Slack>>) -> Router {
+    match slack {
+        Some(slack) => router.merge(crate::slack::endpoint::routes(slack)),
+        None => router,
+    }
+}
+
 async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
 }
