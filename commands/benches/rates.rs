@@ -33,7 +33,15 @@ fn bench(c: &mut Criterion) {
         }
     });
     let mut group = c.benchmark_group("handler");
+    // Answered from the report cache (nothing changed since the last call).
     group.bench_function("rates_payer", |b| b.to_async(&rt).iter(|| async { dispatch(&ctx, &rates).await.unwrap() }));
+    // Computed from the database every time.
+    group.bench_function("rates_payer_uncached", |b| {
+        b.to_async(&rt).iter(|| async {
+            ctx.rates_cache.clear();
+            dispatch(&ctx, &rates).await.unwrap()
+        })
+    });
     group.bench_function("rates_ranking", |b| {
         b.to_async(&rt).iter(|| async { dispatch(&ctx, &ranking).await.unwrap() })
     });

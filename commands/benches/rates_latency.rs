@@ -31,16 +31,24 @@ fn main() {
         large_practice(&ctx, &Tenant::console("large"), LargeSpec::default()).await.unwrap();
         let generated = started.elapsed();
         let actor = Actor { id: "bench".into(), name: "bench".into(), can_manage: true, roles: vec![] };
-        for (label, inv) in [
-            ("rates_payer", Invocation::new(Tenant::console("large"), actor.clone(), "rates").with("payer", "cigna")),
-            ("rates_ranking", Invocation::new(Tenant::console("large"), actor.clone(), "rates")),
+        let rates = Invocation::new(Tenant::console("large"), actor.clone(), "rates").with("payer", "cigna");
+        for (label, inv, uncached) in [
+            ("rates_payer (cached)", rates.clone(), false),
+            ("rates_payer (uncached)", rates, true),
+            ("rates_ranking", Invocation::new(Tenant::console("large"), actor.clone(), "rates"), false),
         ] {
             let (warmup, samples) = if full { (500, 10_000) } else { (10, 100) };
             for _ in 0..warmup {
                 dispatch(&ctx, &inv).await.unwrap();
             }
+            let clear = || {
+                if uncached {
+                    ctx.rates_cache.clear();
+                }
+            };
             let mut times = Vec::with_capacity(samples);
             for _ in 0..samples {
+                clear();
                 let t = Instant::now();
                 std::hint::black_box(dispatch(&ctx, &inv).await.unwrap());
                 times.push(t.elapsed());

@@ -3,7 +3,9 @@
 use crate::clock::Clock;
 use crate::drafts::Drafts;
 use crate::error::AppError;
+use crate::handlers::rates::RatesReport;
 use crate::medicare::MedicareData;
+use crate::report_cache::ReportCache;
 use crate::store::Store;
 use chrono::NaiveDate;
 use std::path::Path;
@@ -17,6 +19,20 @@ pub struct Ctx {
     pub medicare: Arc<MedicareData>,
     /// The draft templates: built in, with a deployment's overrides (see `with_templates_dir`).
     pub drafts: Arc<Drafts>,
+    /// `/rates PAYER` reports by practice revision (see `report_cache`).
+    pub rates_cache: Arc<ReportCache<RatesKey, RatesReport>>,
+}
+
+/// What a `/rates PAYER` report depends on besides the database: the practice and its revision,
+/// the payer as typed, the options, and the day.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RatesKey {
+    pub practice_id: i64,
+    pub revision: i64,
+    pub payer: String,
+    pub credential: Option<String>,
+    pub year: Option<String>,
+    pub today: NaiveDate,
 }
 
 impl Ctx {
@@ -32,7 +48,7 @@ impl Ctx {
             })?;
             medicare = Arc::new(merged);
         }
-        Ok(Ctx { store, clock, medicare, drafts: Arc::new(Drafts::builtin()) })
+        Ok(Ctx { store, clock, medicare, drafts: Arc::new(Drafts::builtin()), rates_cache: Arc::default() })
     }
 
     /// Uses the templates in `dir` in place of the built-in ones of the same name

@@ -21,6 +21,7 @@ pub mod market;
 pub mod medicare;
 pub mod reminders;
 pub mod reply;
+pub mod report_cache;
 pub mod schedule;
 pub mod store;
 pub mod suggest;

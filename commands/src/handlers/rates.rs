@@ -3,7 +3,7 @@
 
 use super::{practice_today, resolve_payer, Outcome};
 use crate::analysis::{self, CodeFacts, Flag, PayerTiming};
-use crate::context::Ctx;
+use crate::context::{Ctx, RatesKey};
 use crate::domain::{div_round_half_up, percent_of, Cents, Credential, PayerKind, PayerStatus, Setting};
 use crate::error::AppError;
 use crate::invocation::Invocation;
@@ -178,8 +178,21 @@ pub(crate) async fn report_for(
 
 pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
     if let Some(name) = inv.opt("payer") {
+        let key = RatesKey {
+            practice_id: practice.id,
+            revision: practice.revision,
+            payer: name.to_lowercase(),
+            credential: inv.opt("credential").map(str::to_lowercase),
+            year: inv.opt("year").map(str::to_string),
+            today: practice_today(ctx, practice),
+        };
+        if let Some(hit) = ctx.rates_cache.get(&key) {
+            return Ok(Outcome::Rates((*hit).clone()));
+        }
         let payer = resolve_payer(ctx, practice, name).await?;
-        return Ok(Outcome::Rates(report_for(ctx, inv, practice, &payer).await?));
+        let report = report_for(ctx, inv, practice, &payer).await?;
+        ctx.rates_cache.put(key, report.clone());
+        return Ok(Outcome::Rates(report));
     }
     let (bench, _) = benchmark(ctx, inv, practice)?;
     let today = practice_today(ctx, practice);

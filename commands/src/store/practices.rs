@@ -26,6 +26,9 @@ pub struct Practice {
     pub npi: Option<String>,
     pub tax_id: Option<String>,
     pub weeks_per_year: i64,
+    /// The newest audit id of the practice: changes whenever the practice's data does.
+    #[serde(skip)]
+    pub revision: i64,
 }
 
 /// Fields `/setup` may change; `None` leaves a field as it is.
@@ -43,7 +46,8 @@ pub struct PracticeChanges {
 }
 
 const COLUMNS: &str = "id, platform, external_id, name, locality_id, credential, setting, time_zone, \
-                       reminder_channel, manager_role, npi, tax_id, weeks_per_year";
+                       reminder_channel, manager_role, npi, tax_id, weeks_per_year, \
+                       (SELECT COALESCE(MAX(a.id), 0) FROM audit_log a WHERE a.practice_id = practices.id) AS revision";
 
 fn from_row(r: &SqliteRow) -> Result<Practice, AppError> {
     let platform: String = r.get("platform");
@@ -65,6 +69,7 @@ fn from_row(r: &SqliteRow) -> Result<Practice, AppError> {
         npi: r.get("npi"),
         tax_id: r.get("tax_id"),
         weeks_per_year: r.get("weeks_per_year"),
+        revision: r.get("revision"),
     })
 }
 
