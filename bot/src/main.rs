@@ -265,14 +265,20 @@ async fn serve(ctx: &Ctx, config: &Config, bind: Option<String>) -> ExitCode {
         tracing::error!(error = %e, "the HTTP server failed");
         code = ExitCode::from(2);
     }
-    if let Some(task) = gateway {
-        match task.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
+    if let Some(mut task) = gateway {
+        // serenity keeps retrying a gateway it cannot reach and then ignores the shutdown; do not
+        // let that hold the process after a stop signal.
+        match tokio::time::timeout(Duration::from_secs(5), &mut task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => {
                 tracing::error!(error = %e, "gateway stopped");
                 code = ExitCode::from(2);
             }
-            Err(e) => tracing::error!(error = %e, "gateway task failed"),
+            Ok(Err(e)) => tracing::error!(error = %e, "gateway task failed"),
+            Err(_) => {
+                tracing::warn!("the gateway did not stop within 5 seconds (still reconnecting); leaving it");
+                task.abort();
+            }
         }
     }
     if let Some(task) = reminders {

@@ -483,8 +483,14 @@ pub async fn run<D: Delivery>(
 ) {
     let worker = worker_id();
     tracing::info!(worker = %worker, interval_ms = settings.interval.as_millis() as u64, "reminder scheduler started");
+    let mut first = true;
     loop {
-        match tick_with(&ctx, &delivery, &worker, &settings).await {
+        let result = tick_with(&ctx, &delivery, &worker, &settings).await;
+        if std::mem::take(&mut first) {
+            // What fell due while the bot was down has been handled.
+            tracing::info!(sent = result.as_ref().map(|r| r.sent).unwrap_or(0), "first reminder tick done");
+        }
+        match result {
             Ok(r) if r.claimed > 0 || r.warnings_planned > 0 => tracing::info!(
                 claimed = r.claimed,
                 messages = r.messages,
