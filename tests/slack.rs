@@ -368,7 +368,12 @@ pub fn form_schema(method: &str) -> Value {
         }
         properties.insert(name, schema);
     }
-    json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
+    let mut schema = json!({"type": "object", "properties": properties, "additionalProperties": false});
+    // Draft 4 wants at least one name in `required` when it is given.
+    if !required.is_empty() {
+        schema["required"] = Value::Array(required);
+    }
+    schema
 }
 
 /// The spec's schema of a method's successful answer (`responses.200.schema`), with the spec's

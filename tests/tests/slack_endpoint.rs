@@ -364,6 +364,8 @@ async fn drafts_upload_their_file_to_the_askers_direct_messages() {
     let paths: Vec<&str> = reqs.iter().map(|q| q.path.as_str()).collect();
     let open = reqs.iter().find(|q| q.path == "/api/conversations.open").unwrap_or_else(|| panic!("{paths:?}"));
     assert_eq!(open.form()["users"], MEMBER);
+    let open_form = serde_json::to_value(open.form()).unwrap();
+    assert_matches(&form_schema("conversations.open"), &open_form, "conversations.open form");
     let get_url = reqs.iter().find(|q| q.path == "/api/files.getUploadURLExternal").unwrap();
     let form = get_url.form();
     let filename = form["filename"].clone();
