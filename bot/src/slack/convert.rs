@@ -238,12 +238,23 @@ mod tests {
     use serde_json::json;
 
     fn slash(command: &str, text: &str, user: &str) -> SlashCommand {
-        let body = format!(
-            "token=x&team_id=T0001&team_domain=practice&channel_id=C0001&channel_name=rates&user_id={user}&user_name=dana&command={}&text={}&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT0001%2F1%2Fabc&trigger_id=1.2.3",
-            command.replace('/', "%2F"),
-            text.replace(' ', "+").replace(':', "%3A").replace('"', "%22")
-        );
-        serde_urlencoded::from_str(&body).unwrap()
+        let body = serde_urlencoded::to_string([
+            ("token", "x"),
+            ("team_id", "T0001"),
+            ("team_domain", "practice"),
+            ("channel_id", "C0001"),
+            ("channel_name", "rates"),
+            ("user_id", user),
+            ("user_name", "dana"),
+            ("command", command),
+            ("text", text),
+            ("response_url", "https://hooks.slack.com/commands/T0001/1/abc"),
+            ("trigger_id", "1.2.3"),
+        ])
+        .unwrap();
+        let cmd: SlashCommand = serde_urlencoded::from_str(&body).unwrap();
+        assert_eq!(cmd.text, text, "the form round-trips the text");
+        cmd
     }
 
     #[test]
@@ -317,6 +328,30 @@ mod tests {
         let mut old = payload.clone();
         old.actions[0].value = Some("legacy".into());
         assert!(button_invocation(&old, &Admins::default()).unwrap_err().user_message().contains("older version"));
+    }
+
+    #[test]
+    fn generated_text_never_panics_and_keeps_plain_text() {
+        // A small deterministic generator over the characters that matter to the parsers.
+        let alphabet: Vec<char> = "<>|#@!&;amplgt:\"'\u{201C}\u{201D}\u{2019} /é漢xyz".chars().collect();
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..5000 {
+            let len = (next() % 40) as usize;
+            let text: String = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+            let cleaned = clean_text(&text);
+            if !text.contains(['<', '&', '\u{201C}', '\u{201D}', '\u{2019}']) {
+                assert_eq!(cleaned, text);
+            }
+            // Whatever it is, running it gives a command or a user-facing error, never a panic.
+            let _ = command_invocation(&slash("/raterise", &text, "U1"), &Admins::default());
+            let _ = command_line_of("/rates", &text);
+        }
     }
 
     #[test]
