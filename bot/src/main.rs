@@ -96,6 +96,22 @@ enum DevCommand {
         #[arg(long)]
         guild: u64,
     },
+    /// Build many Discord practices with a reminder channel and payers whose renewal reminders
+    /// lie ahead (two per payer), plus practices whose follow-up is due today (for load tests).
+    GenerateReminders {
+        /// Practices with pending (not yet due) reminders.
+        #[arg(long, default_value_t = 5000)]
+        practices: usize,
+        /// Payers per practice; each plans two reminders.
+        #[arg(long, default_value_t = 10)]
+        payers: usize,
+        /// Practices whose follow-up is due today.
+        #[arg(long, default_value_t = 0)]
+        due: usize,
+        /// Guild id of the first generated practice.
+        #[arg(long, default_value_t = 700_000_000_000_000_000)]
+        first_guild: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -182,6 +198,9 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::RegisterCommands { guild, global } => register_commands(&config, guild, global).await,
         Command::Dev { command: DevCommand::GenerateLarge { payers, guild } } => {
             generate_large(&ctx, payers, guild).await
+        }
+        Command::Dev { command: DevCommand::GenerateReminders { practices, payers, due, first_guild } } => {
+            generate_reminders(&ctx, practices, payers, due, first_guild).await
         }
     };
     ctx.store.close().await;
@@ -355,6 +374,27 @@ async fn generate_large(ctx: &Ctx, payers: usize, guild: u64) -> ExitCode {
             println!("Generated practice `{}` for guild {guild}: {payers} payers.", p.name);
             ExitCode::SUCCESS
         }
+        Err(e) => fail(e.user_message()),
+    }
+}
+
+async fn generate_reminders(ctx: &Ctx, practices: usize, payers: usize, due: usize, first_guild: u64) -> ExitCode {
+    use raterise_commands::reminders::load;
+    let made = async {
+        load::pending_load(ctx, first_guild, practices, payers).await?;
+        load::due_follow_ups(ctx, first_guild + practices as u64, due).await
+    };
+    match made.await {
+        Ok(_) => match ctx.store.reminder_counts().await {
+            Ok(counts) => {
+                let mut counts: Vec<_> = counts.into_iter().collect();
+                counts.sort();
+                let list: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+                println!("Generated {practices} practices with {payers} payers each and {due} with a follow-up due: reminders {}.", list.join(", "));
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e.user_message()),
+        },
         Err(e) => fail(e.user_message()),
     }
 }

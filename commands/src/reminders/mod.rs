@@ -4,6 +4,7 @@
 //! in the practice's time zone on a business day. `plan` loads the inputs and syncs the rows;
 //! `message` composes what the scheduler posts.
 
+pub mod load;
 pub mod message;
 pub mod plan;
 

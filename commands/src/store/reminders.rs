@@ -620,6 +620,24 @@ impl Store {
         rows.iter().map(view_from_row).collect()
     }
 
+    /// The practice's reminders in one state, latest due first.
+    pub async fn reminders_in_state(
+        &self,
+        practice_id: i64,
+        state: State,
+        limit: i64,
+    ) -> Result<Vec<ReminderView>, AppError> {
+        let rows = sqlx::query(&format!(
+            "{VIEW_SELECT} WHERE r.practice_id = ? AND r.state = ? ORDER BY r.due_at DESC, r.id DESC LIMIT ?"
+        ))
+        .bind(practice_id)
+        .bind(state.key())
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(view_from_row).collect()
+    }
+
     /// Moves a reminder to `until`. A pending or failed one keeps its place and is posted then; a
     /// posted one (with the others posted in the same message) comes back then as a new message.
     /// Returns the reminders moved.
