@@ -95,6 +95,25 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // The same idle tick against 1,000 pending reminders: the cost of a tick with nothing due
+    // does not grow with the table.
+    let small = rt.block_on(async {
+        let store = Store::open(&dir.join("small.db")).await.unwrap();
+        let ctx = Ctx::new(store, Arc::new(ManualClock::new(now))).await.unwrap();
+        load::pending_load(&ctx, 700_000_000_000_000_000, 50, PAYERS_EACH).await.unwrap();
+        assert_eq!(ctx.store.reminder_counts().await.unwrap()["pending"], 1_000);
+        ctx
+    });
+    let mut group = c.benchmark_group("scheduler_tick_1k_pending");
+    group.sample_size(50);
+    group.bench_function("0_due", |b| {
+        b.to_async(&rt).iter(|| async {
+            let r = scheduler::tick(&small, &delivery, "bench").await.unwrap();
+            assert_eq!(r.claimed, 0);
+        })
+    });
+    group.finish();
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -367,3 +367,37 @@ async fn failures_retry_then_fail_visibly_and_a_warning_follows_when_the_channel
     assert!(text(&posts[1]).contains(&format!("#{}", failed.id)));
     assert!(w.posts_at("2026-11-05T18:00:00Z").await.is_empty(), "one warning only");
 }
+
+#[tokio::test]
+async fn a_new_medicare_year_names_the_payers_furthest_below_it_once() {
+    // Friday 2026-11-27, 10:00 in New York: an import today is posted at once.
+    let w = World::new("2026-11-27T15:00:00Z").await;
+    w.practice().await;
+    w.ok("/payer add name:Aetna kind:commercial").await;
+    w.ok("/rate set payer:Aetna cpt:90837 amount:135.00 effective:2026-01-01").await;
+    w.ok("/payer add name:\"State Medicaid\" kind:medicaid").await;
+    w.ok("/rate set payer:\"State Medicaid\" cpt:90837 amount:80.00 effective:2026-01-01").await;
+    // The 2026 tables loaded again as "2027" with a higher conversion factor.
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../commands/data/medicare");
+    let rvu = std::fs::read_to_string(data.join("rvu_2026.csv")).unwrap();
+    let gpci = std::fs::read_to_string(data.join("gpci_2026.csv")).unwrap();
+    let merged = w.ctx.medicare.with_release(2027, &rvu, &gpci, 350_000).unwrap();
+    let with_release = Ctx { medicare: Arc::new(merged), ..w.ctx.clone() };
+    assert_eq!(raterise_commands::reminders::plan::plan_medicare_year(&with_release, "admin").await.unwrap(), 1);
+    assert_eq!(
+        raterise_commands::reminders::plan::plan_medicare_year(&with_release, "admin").await.unwrap(),
+        0,
+        "importing the same year again plans nothing more"
+    );
+    let posts = w.posts_at("2026-11-27T15:00:00Z").await;
+    assert_eq!(posts.len(), 1);
+    let p = &posts[0];
+    assert_eq!(p.reply.title, "Medicare 2027 is out: your lowest payers against it");
+    let t = text(p);
+    let (cigna, aetna) = (t.find("Cigna: ").expect(&t), t.find("Aetna: ").expect(&t));
+    assert!(cigna < aetna, "lowest share of Medicare first: {t}");
+    assert!(t.contains("% of Medicare 2027"), "{t}");
+    assert!(!t.contains("State Medicaid"), "a state Medicaid schedule is not negotiable: {t}");
+    assert_eq!(button(p, "Rates of Cigna"), "/rates payer:Cigna");
+    assert!(w.posts_at("2026-11-30T15:00:00Z").await.is_empty());
+}

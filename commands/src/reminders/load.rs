@@ -10,9 +10,6 @@ use crate::handlers::dispatch;
 use crate::invocation::{Actor, Invocation, Platform, Tenant};
 use chrono::{Datelike, Duration, NaiveDate};
 
-/// The channel every generated practice posts to.
-pub const CHANNEL: &str = "1100000000000000009";
-
 fn tenant(guild: u64) -> Tenant {
     Tenant { platform: Platform::Discord, external_id: guild.to_string() }
 }
@@ -38,7 +35,9 @@ pub async fn pending_load(ctx: &Ctx, first_guild: u64, practices: usize, payers:
     let today = ctx.today_in("America/New_York");
     for i in 0..practices {
         let guild = first_guild + i as u64;
-        run(ctx, guild, &format!("/setup name:\"Practice {i}\" channel:{CHANNEL}")).await?;
+        // Each server posts to its own channel (here the id of the server's first channel, which
+        // Discord gives the server's own id).
+        run(ctx, guild, &format!("/setup name:\"Practice {i}\" channel:{guild}")).await?;
         for k in 0..payers {
             // Anniversaries spread over the year after next quarter: the 90-day window opens at
             // least a month from now.
@@ -61,7 +60,7 @@ pub async fn due_follow_ups(ctx: &Ctx, first_guild: u64, practices: usize) -> Re
         run(
             ctx,
             guild,
-            &format!("/setup name:\"Due practice {i}\" locality:\"MANHATTAN, NY\" credential:lcsw channel:{CHANNEL}"),
+            &format!("/setup name:\"Due practice {i}\" locality:\"MANHATTAN, NY\" credential:lcsw channel:{guild}"),
         )
         .await?;
         run(ctx, guild, "/payer add name:Cigna kind:commercial contact_name:\"Pat Lee\" contact_email:pat@example.com")
