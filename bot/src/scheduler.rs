@@ -219,6 +219,9 @@ pub struct TickReport {
     pub lost: usize,
     pub warnings_planned: usize,
     pub replanned: usize,
+    /// Channels whose deliveries stopped on an error (a database error); their claims expire and
+    /// are taken again.
+    pub errors: usize,
 }
 
 impl TickReport {
@@ -233,6 +236,7 @@ impl TickReport {
         self.lost += o.lost;
         self.warnings_planned += o.warnings_planned;
         self.replanned += o.replanned;
+        self.errors += o.errors;
     }
 }
 
@@ -300,8 +304,14 @@ pub async fn tick_with<D: Delivery>(
             }
             match tasks.join_next().await {
                 Some(Ok(Ok(r))) => report.add(&r),
-                Some(Ok(Err(e))) => tracing::warn!(error = %e, "a reminder channel's deliveries stopped early"),
-                Some(Err(e)) => tracing::error!(error = %e, "a reminder delivery task failed"),
+                Some(Ok(Err(e))) => {
+                    report.errors += 1;
+                    tracing::warn!(error = %e, "a reminder channel's deliveries stopped early");
+                }
+                Some(Err(e)) => {
+                    report.errors += 1;
+                    tracing::error!(error = %e, "a reminder delivery task failed");
+                }
                 None => break,
             }
         }

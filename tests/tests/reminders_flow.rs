@@ -401,3 +401,22 @@ async fn a_new_medicare_year_names_the_payers_furthest_below_it_once() {
     assert_eq!(button(p, "Rates of Cigna"), "/rates payer:Cigna");
     assert!(w.posts_at("2026-11-30T15:00:00Z").await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_channels_at_once_on_a_database_file_all_posted_in_one_tick() {
+    // Channels are served a few at a time, each re-planning its practice while the others write:
+    // on a file database with several connections that must not lose a delivery to a busy lock.
+    let dir = raterise_tests::discord::TempDir::new("reminders-many");
+    let store = Store::open(&dir.0.join("raterise.db")).await.unwrap();
+    let clock = ManualClock::new(at("2026-11-27T15:00:00Z"));
+    let ctx = Ctx::new(store, Arc::new(clock.clone())).await.unwrap();
+    raterise_commands::reminders::load::due_follow_ups(&ctx, 600_000_000_000_000_000, 40).await.unwrap();
+    let delivery = Arc::new(Recording::default());
+    let r = scheduler::tick(&ctx, &delivery, "worker").await.unwrap();
+    assert_eq!((r.claimed, r.sent, r.errors), (40, 40, 0), "{r:?}");
+    let posted = delivery.take();
+    let channels: std::collections::HashSet<&str> = posted.iter().map(|p| p.channel.as_str()).collect();
+    assert_eq!(channels.len(), 40);
+    assert_eq!(ctx.store.reminder_counts().await.unwrap().get("sent"), Some(&40));
+    ctx.store.close().await;
+}

@@ -149,6 +149,13 @@ fn scheduler_audit(practice_id: i64, at: DateTime<Utc>) -> Audit {
 }
 
 impl Store {
+    /// A transaction that holds the write lock from its first statement. These transactions read
+    /// before they write; started deferred, a concurrent writer (the scheduler's channel tasks, a
+    /// command) would make their first write fail with SQLITE_BUSY instead of waiting.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, AppError> {
+        Ok(self.pool().begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     /// Everything [`reminders::desired`] needs about one practice, in a handful of indexed reads:
     /// negotiable payers with their last rate change and last case, open cases with their logs,
     /// and the follow-ups already posted, done or given up on (dated in the practice's zone).
@@ -243,7 +250,7 @@ impl Store {
         desired: &[Desired],
         audit: &Audit,
     ) -> Result<SyncReport, AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let report = sync_in(&mut tx, practice_id, tz, desired, audit.at).await?;
         if report.planned + report.cancelled > 0 {
             audit::record(
@@ -351,7 +358,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(0);
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let at = instant_text(now);
         let rows = sqlx::query(&format!(
             "UPDATE reminders SET state = 'sent', sent_at = ?1, closed_at = ?1, message_ids = ?2, last_error = NULL,
@@ -442,7 +449,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(0);
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let at = instant_text(now);
         // A failed warning is not itself reported by a later warning.
         let rows = sqlx::query(&format!(
@@ -535,7 +542,7 @@ impl Store {
         if any.is_none() {
             return Ok(None);
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let rows = sqlx::query(
             "SELECT r.id, r.kind, r.due_on, r.last_error, p.name AS payer FROM reminders r
              LEFT JOIN payers p ON p.id = r.payer_id
@@ -648,7 +655,7 @@ impl Store {
         until: DateTime<Utc>,
         audit: &Audit,
     ) -> Result<Vec<ReminderView>, AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let target = fetch_view(&mut tx, practice_id, id).await?;
         match target.state {
             State::Cancelled => {
@@ -720,7 +727,7 @@ impl Store {
     /// Marks a pending or failed reminder done: it will not be posted, and a follow-up's next
     /// reminder counts two weeks from it.
     pub async fn done_reminder(&self, practice_id: i64, id: i64, audit: &Audit) -> Result<ReminderView, AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let target = fetch_view(&mut tx, practice_id, id).await?;
         match target.state {
             State::Pending | State::Failed => {}
@@ -766,7 +773,7 @@ impl Store {
         id: i64,
         audit: &Audit,
     ) -> Result<(ReminderView, usize), AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let target = fetch_view(&mut tx, practice_id, id).await?;
         let at = instant_text(audit.at);
         sqlx::query(
@@ -811,7 +818,7 @@ impl Store {
     ) -> Result<bool, AppError> {
         let EventReminder { kind, subject_key, due_on, due_at, payload } = r;
         let (kind, due_on, due_at) = (*kind, *due_on, *due_at);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let nonce = reminders::nonce(practice_id, kind, subject_key, due_on, 0);
         let n = sqlx::query(
             "INSERT INTO reminders (practice_id, kind, subject_key, due_on, due_at, nonce, payload, created_at)
