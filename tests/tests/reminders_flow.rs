@@ -365,6 +365,12 @@ async fn failures_retry_then_fail_visibly_and_a_warning_follows_when_the_channel
     let titles: Vec<&str> = posts.iter().map(|p| p.reply.title.as_str()).collect();
     assert_eq!(titles, vec!["Follow up with Cigna today", "1 reminder could not be posted here"], "{titles:?}");
     assert!(text(&posts[1]).contains(&format!("#{}", failed.id)));
+    // Every button of both messages runs as it stands.
+    for p in &posts {
+        for (_, line) in buttons(p) {
+            w.run(&line).await.unwrap_or_else(|e| panic!("button {line}: {e}"));
+        }
+    }
     assert!(w.posts_at("2026-11-05T18:00:00Z").await.is_empty(), "one warning only");
 }
 

@@ -7,7 +7,7 @@ use super::{audit, practice_today, Outcome};
 use crate::context::Ctx;
 use crate::error::AppError;
 use crate::handlers::draft::long_date;
-use crate::invocation::Invocation;
+use crate::invocation::{Invocation, Platform};
 use crate::reminders::{self, Kind, State};
 use crate::reply::{Align, Reply, Table, Tone};
 use crate::store::reminders::ReminderView;
@@ -46,6 +46,8 @@ pub struct FollowupList {
     pub time_zone: String,
     /// Where reminders are posted; none until `/setup channel:`.
     pub channel: Option<String>,
+    /// Whether the scheduler posts for this practice's platform (Discord today).
+    pub posted: bool,
     pub overdue: Vec<FollowupItem>,
     pub upcoming: Vec<FollowupItem>,
     pub failed: Vec<FollowupItem>,
@@ -120,6 +122,7 @@ pub async fn list(ctx: &Ctx, practice: &Practice) -> Result<Outcome, AppError> {
         as_of: practice_today(ctx, practice),
         time_zone: practice.time_zone.clone(),
         channel: practice.reminder_channel.clone(),
+        posted: practice.platform == Platform::Discord,
         overdue: vec![],
         upcoming: vec![],
         failed: vec![],
@@ -207,7 +210,9 @@ impl FollowupList {
             );
         }
         if !self.overdue.is_empty() {
-            let why = if self.channel.is_none() {
+            let why = if !self.posted {
+                "listed here; reminders are posted in Discord servers only for now"
+            } else if self.channel.is_none() {
                 "not posted because no reminder channel is set"
             } else {
                 "due and being posted (or waiting to retry)"
@@ -236,7 +241,7 @@ impl FollowupList {
                 .collect();
             r = r.tone(Tone::Warning).notes("Could not be posted (snooze one to try again, or mark it done)", lines);
         }
-        if self.channel.is_none() {
+        if self.posted && self.channel.is_none() {
             r = r.notes(
                 "Not posted anywhere yet",
                 vec!["Choose the channel for reminders with /setup channel:#reminders (chat servers only).".into()],

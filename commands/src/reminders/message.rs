@@ -75,7 +75,7 @@ fn with_draft(mut r: Reply, drafted: Result<(String, String, String), String>, w
 
 fn footer(group: &[Claimed]) -> String {
     let ids: Vec<String> = group.iter().map(|c| format!("#{}", c.id)).collect();
-    format!("Reminder {} from raterise. /followups lists every reminder; snooze or stop them there.", ids.join(", "))
+    format!("Reminder {} from raterise. /followups list shows every reminder.", ids.join(", "))
 }
 
 /// Composes the message for the due reminders of one subject of `practice`.
@@ -302,8 +302,8 @@ fn warning_message(first: &Claimed, group: &[Claimed]) -> Composed {
     .tone(Tone::Warning)
     .text("Posting to this channel failed for a while (the channel was missing, the bot lacked access, or the chat service was down). It works again now; these reminders were not shown:")
     .notes("Missed", lines)
-    .text("Each is still listed in /followups: snooze one to have it posted again, or mark it done.")
-    .action("Show reminders", "/followups");
+    .text("Each is still listed in /followups list: snooze one to have it posted again, or mark it done.")
+    .action("Show reminders", "/followups list");
     Composed::Post(Box::new(r.footer(footer(group))))
 }
 

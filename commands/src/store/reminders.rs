@@ -660,12 +660,12 @@ impl Store {
         match target.state {
             State::Cancelled => {
                 return Err(AppError::user(format!(
-                "Reminder #{id} was cancelled, so there is nothing to snooze; /followups lists the ones still planned"
+                "Reminder #{id} was cancelled, so there is nothing to snooze; /followups list shows the ones still planned"
             )))
             }
             State::Done => {
                 return Err(AppError::user(format!(
-                "Reminder #{id} is marked done, so there is nothing to snooze; /followups lists the ones still planned"
+                "Reminder #{id} is marked done, so there is nothing to snooze; /followups list shows the ones still planned"
             )))
             }
             _ => {}
@@ -739,7 +739,7 @@ impl Store {
             }
             State::Cancelled => {
                 return Err(AppError::user(format!(
-                    "Reminder #{id} was cancelled; /followups lists the ones still planned"
+                    "Reminder #{id} was cancelled; /followups list shows the ones still planned"
                 )))
             }
         }
@@ -902,7 +902,7 @@ async fn fetch_view(conn: &mut SqliteConnection, practice_id: i64, id: i64) -> R
     match row {
         Some(r) => view_from_row(&r),
         None => Err(AppError::user(format!(
-            "There is no reminder #{id} for this practice; /followups lists them with their numbers"
+            "There is no reminder #{id} for this practice; /followups list shows them with their numbers"
         ))),
     }
 }
