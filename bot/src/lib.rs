@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod discord;
+pub mod inflight;
 pub mod scheduler;
 pub mod server;
 pub mod slack;

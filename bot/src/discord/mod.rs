@@ -27,10 +27,8 @@ use serenity::builder::{
 use serenity::http::{LightMethod, Route};
 use serenity::model::application::Interaction;
 use serenity::model::id::{ApplicationId, InteractionId};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 /// How long a command may run before the interaction is deferred (Discord allows three seconds).
@@ -38,44 +36,7 @@ pub const DEFAULT_DEFER_AFTER: Duration = Duration::from_millis(2000);
 /// Autocomplete cannot be deferred: answer with what we have by then.
 pub const AUTOCOMPLETE_BUDGET: Duration = Duration::from_millis(2500);
 
-/// Counts follow-ups still running, so shutdown can wait for them.
-#[derive(Debug, Clone, Default)]
-pub struct Inflight(Arc<(AtomicUsize, Notify)>);
-
-struct InflightGuard(Inflight);
-
-impl Drop for InflightGuard {
-    fn drop(&mut self) {
-        if (self.0).0 .0.fetch_sub(1, Ordering::SeqCst) == 1 {
-            (self.0).0 .1.notify_waiters();
-        }
-    }
-}
-
-impl Inflight {
-    fn enter(&self) -> InflightGuard {
-        self.0 .0.fetch_add(1, Ordering::SeqCst);
-        InflightGuard(self.clone())
-    }
-
-    pub fn count(&self) -> usize {
-        self.0 .0.load(Ordering::SeqCst)
-    }
-
-    /// Waits until nothing is in flight, or the limit passes; true when all finished.
-    pub async fn drained(&self, limit: Duration) -> bool {
-        let wait = async {
-            loop {
-                let notified = self.0 .1.notified();
-                if self.count() == 0 {
-                    return;
-                }
-                notified.await;
-            }
-        };
-        tokio::time::timeout(limit, wait).await.is_ok()
-    }
-}
+pub use crate::inflight::Inflight;
 
 /// What to answer at once, and the work that completes the interaction afterwards.
 pub struct Handled {

@@ -22,10 +22,8 @@ use raterise_commands::reply::{Attachment, Reply, Tone};
 use raterise_commands::{dispatch, AppError, Ctx, Invocation, Outcome};
 use render::{render, render_with_inline_files, Rendered};
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 use verify::Verifier;
 
 /// How long a command may run before it is answered through `response_url` instead.
@@ -41,44 +39,8 @@ pub struct SlackSettings {
     pub admins: Admins,
 }
 
-/// Counts background deliveries still running, so shutdown can wait for them.
-#[derive(Debug, Clone, Default)]
-pub struct Background(Arc<(AtomicUsize, Notify)>);
-
-struct BackgroundGuard(Background);
-
-impl Drop for BackgroundGuard {
-    fn drop(&mut self) {
-        if (self.0).0 .0.fetch_sub(1, Ordering::SeqCst) == 1 {
-            (self.0).0 .1.notify_waiters();
-        }
-    }
-}
-
-impl Background {
-    fn enter(&self) -> BackgroundGuard {
-        self.0 .0.fetch_add(1, Ordering::SeqCst);
-        BackgroundGuard(self.clone())
-    }
-
-    pub fn count(&self) -> usize {
-        self.0 .0.load(Ordering::SeqCst)
-    }
-
-    /// Waits until nothing runs, or the limit passes; true when all finished.
-    pub async fn drained(&self, limit: Duration) -> bool {
-        let wait = async {
-            loop {
-                let notified = self.0 .1.notified();
-                if self.count() == 0 {
-                    return;
-                }
-                notified.await;
-            }
-        };
-        tokio::time::timeout(limit, wait).await.is_ok()
-    }
-}
+/// Background deliveries, counted so shutdown can wait for them.
+pub type Background = crate::inflight::Inflight;
 
 /// Where an answer goes after the first response.
 #[derive(Debug, Clone)]
