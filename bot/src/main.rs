@@ -177,7 +177,19 @@ fn quiet_transport(filter: tracing_subscriber::EnvFilter) -> tracing_subscriber:
         })
 }
 
+/// Console commands end quietly when their reader goes away (`raterise ask ... | head`), as a
+/// command-line tool should. Not for `serve`: there a closed socket must be an error, not a signal.
+fn exit_quietly_on_closed_stdout() {
+    // SAFETY: restoring the default disposition of one signal before any output is written.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 async fn run(cli: Cli) -> Result<ExitCode, String> {
+    if !matches!(cli.command, Command::Serve { .. }) {
+        exit_quietly_on_closed_stdout();
+    }
     let config = Config::load(cli.config.as_deref()).map_err(|e| format!("Configuration: {e}"))?;
     let mut ctx = context(&cli.db).await?;
     if let Some(dir) = &config.templates_dir {

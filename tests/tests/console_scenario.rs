@@ -239,3 +239,20 @@ fn chat_prompt_reads_command_lines() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("`nobody`"), "errors go to stderr and the prompt carries on: {err}");
 }
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let dir = TempDir::new("pipe");
+    // `demo` prints far more than one line; `head -1` closes the pipe after the first.
+    let cmd = raterise(&dir, &[]).get_program().to_owned();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("'{}' demo | head -n 1", cmd.to_string_lossy()))
+        .env("RATERISE_DB", dir.0.join("raterise.db"))
+        .env("RATERISE_NOW", "2026-11-27T15:00:00Z")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Built the demo practice"));
+}
