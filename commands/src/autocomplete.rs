@@ -123,19 +123,7 @@ mod tests {
         let p = ctx.store.ensure_practice(&tenant, guild, ctx.clock.now()).await.unwrap();
         let audit = Audit { practice_id: p.id, actor: "test".into(), at: ctx.clock.now() };
         for name in payers {
-            let new = NewPayer {
-                name: name.to_string(),
-                kind: "commercial".parse().unwrap(),
-                status: "in-network".parse().unwrap(),
-                effective_date: None,
-                renewal_date: None,
-                notice_days: None,
-                contact_name: None,
-                contact_email: None,
-                contact_phone: None,
-                provider_id: None,
-                notes: None,
-            };
+            let new = NewPayer::new(name, crate::domain::PayerKind::Commercial);
             ctx.store.insert_payer(p.id, &new, &[], &audit).await.unwrap();
         }
         tenant

@@ -2,7 +2,7 @@
 //! monthly rate changes, written through the store like a real import.
 
 use crate::context::Ctx;
-use crate::domain::{Cents, PayerKind, PayerStatus};
+use crate::domain::{Cents, PayerKind};
 use crate::error::AppError;
 use crate::invocation::Tenant;
 use crate::store::{Audit, NewPayer, Practice, PracticeChanges};
@@ -70,19 +70,11 @@ pub async fn large_practice(ctx: &Ctx, tenant: &Tenant, spec: LargeSpec) -> Resu
             .insert_payer(
                 practice.id,
                 &NewPayer {
-                    name: name.clone(),
-                    kind: kinds[i % kinds.len()],
-                    status: PayerStatus::InNetwork,
                     effective_date: Some(first_month),
                     renewal_date: Some(
                         NaiveDate::from_ymd_opt(today.year() + 1, (i % 12) as u32 + 1, 1).expect("date"),
                     ),
-                    notice_days: None,
-                    contact_name: None,
-                    contact_email: None,
-                    contact_phone: None,
-                    provider_id: None,
-                    notes: None,
+                    ..NewPayer::new(&name, kinds[i % kinds.len()])
                 },
                 &volume,
                 &audit,

@@ -328,19 +328,7 @@ mod tests {
         let a = store.ensure_practice(&Tenant::console("a"), "a", at).await.unwrap();
         let b = store.ensure_practice(&Tenant::console("b"), "b", at).await.unwrap();
         let audit = Audit { practice_id: a.id, actor: "tester".into(), at };
-        let new = crate::store::NewPayer {
-            name: "Cigna".into(),
-            kind: crate::domain::PayerKind::Commercial,
-            status: crate::domain::PayerStatus::InNetwork,
-            effective_date: None,
-            renewal_date: None,
-            notice_days: None,
-            contact_name: None,
-            contact_email: None,
-            contact_phone: None,
-            provider_id: None,
-            notes: None,
-        };
+        let new = crate::store::NewPayer::new("Cigna", crate::domain::PayerKind::Commercial);
         let payer = store.insert_payer(a.id, &new, &[], &audit).await.unwrap();
         let mut u = Utilization {
             payer: "Cigna".into(),

@@ -446,19 +446,7 @@ mod tests {
         let at = chrono::Utc.with_ymd_and_hms(2026, 11, 27, 15, 0, 0).unwrap();
         let practice = store.ensure_practice(&Tenant::console("t"), "t", at).await.unwrap();
         let audit = Audit { practice_id: practice.id, actor: "tester".into(), at };
-        let new = crate::store::NewPayer {
-            name: "Cigna".into(),
-            kind: crate::domain::PayerKind::Commercial,
-            status: crate::domain::PayerStatus::InNetwork,
-            effective_date: None,
-            renewal_date: None,
-            notice_days: None,
-            contact_name: None,
-            contact_email: None,
-            contact_phone: None,
-            provider_id: None,
-            notes: None,
-        };
+        let new = crate::store::NewPayer::new("Cigna", crate::domain::PayerKind::Commercial);
         let payer = store.insert_payer(practice.id, &new, &[], &audit).await.unwrap();
         (store, audit, practice.id, payer.id)
     }

@@ -41,6 +41,25 @@ pub struct NewPayer {
     pub notes: Option<String>,
 }
 
+impl NewPayer {
+    /// An in-network payer with only a name and a kind; the other details stay unset.
+    pub fn new(name: &str, kind: PayerKind) -> NewPayer {
+        NewPayer {
+            name: name.to_string(),
+            kind,
+            status: PayerStatus::InNetwork,
+            effective_date: None,
+            renewal_date: None,
+            notice_days: None,
+            contact_name: None,
+            contact_email: None,
+            contact_phone: None,
+            provider_id: None,
+            notes: None,
+        }
+    }
+}
+
 /// `None` leaves a field unchanged.
 #[derive(Debug, Clone, Default)]
 pub struct PayerChanges {
