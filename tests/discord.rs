@@ -707,6 +707,36 @@ pub fn raterise(dir: &TempDir, envs: &[(&str, &str)]) -> Command {
     cmd
 }
 
+/// Spawns `raterise serve --bind 127.0.0.1:0` with its database in `dir`, collects its stderr in
+/// the background, and returns the child, that stderr and the base URL it printed.
+pub fn spawn_serve(dir: &TempDir, envs: &[(&str, &str)]) -> (Child, Arc<Mutex<String>>, String) {
+    let mut child = raterise(dir, envs)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn raterise serve");
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let mut err_pipe = child.stderr.take().unwrap();
+    let sink = stderr.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = err_pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read the address line");
+    let Some(addr) = line.trim().strip_prefix("raterise listening on ").map(str::to_string) else {
+        let _ = child.wait();
+        panic!("serve did not start: stdout {line:?}, stderr {}", stderr.lock().unwrap())
+    };
+    (child, stderr, addr)
+}
+
 /// `raterise serve` running on 127.0.0.1.
 pub struct Served {
     child: Child,
@@ -723,31 +753,8 @@ impl Served {
     }
 
     pub fn start_in(dir: TempDir, envs: &[(&str, &str)]) -> Served {
-        let mut child = raterise(&dir, envs)
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn raterise serve");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut err_pipe = child.stderr.take().unwrap();
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = err_pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read the address line");
-        let addr = line.trim().strip_prefix("raterise listening on ").unwrap_or_else(|| {
-            let _ = child.wait();
-            panic!("serve did not start: stdout {line:?}, stderr {}", stderr.lock().unwrap())
-        });
-        Served { url: addr.to_string(), child, stderr, dir }
+        let (child, stderr, url) = spawn_serve(&dir, envs);
+        Served { url, child, stderr, dir }
     }
 
     pub fn interactions_url(&self) -> String {

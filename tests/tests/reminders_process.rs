@@ -9,11 +9,10 @@ use raterise_commands::clock::ManualClock;
 use raterise_commands::command_line;
 use raterise_commands::store::Store;
 use raterise_commands::{dispatch, Actor, Ctx, Invocation, Platform, Tenant};
-use raterise_tests::discord::{raterise, test_key, FakeDiscord, Scripted, TempDir, APP_ID};
+use raterise_tests::discord::{spawn_serve, test_key, FakeDiscord, Scripted, TempDir, APP_ID};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -86,27 +85,7 @@ impl Bot {
         if let Some(f) = fault {
             envs.push(("RATERISE_SCHEDULER_FAULT", f));
         }
-        let mut child = raterise(dir, &envs)
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn raterise serve");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = child.stderr.take().unwrap();
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        assert!(line.starts_with("raterise listening on"), "serve did not start: {line:?} {}", stderr.lock().unwrap());
+        let (child, stderr, _) = spawn_serve(dir, &envs);
         Bot { child, stderr }
     }
 
