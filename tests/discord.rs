@@ -808,17 +808,8 @@ pub async fn post_raw(
     timestamp: Option<&str>,
     body: Vec<u8>,
 ) -> (u16, Value) {
-    let mut req = client.post(url).header("content-type", "application/json").body(body);
-    if let Some(s) = signature {
-        req = req.header("X-Signature-Ed25519", s);
-    }
-    if let Some(t) = timestamp {
-        req = req.header("X-Signature-Timestamp", t);
-    }
-    let resp = req.send().await.expect("POST to the endpoint");
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    let headers = [("X-Signature-Ed25519", signature), ("X-Signature-Timestamp", timestamp)];
+    crate::post_with_headers(client, url, "application/json", &headers, body).await
 }
 
 /// All text of an interaction response or message body: titles, descriptions, footers.

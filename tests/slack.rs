@@ -271,17 +271,8 @@ pub async fn post_form(
     timestamp: Option<&str>,
     body: Vec<u8>,
 ) -> (u16, Value) {
-    let mut req = client.post(url).header("content-type", "application/x-www-form-urlencoded").body(body);
-    if let Some(s) = signature {
-        req = req.header("X-Slack-Signature", s);
-    }
-    if let Some(t) = timestamp {
-        req = req.header("X-Slack-Request-Timestamp", t);
-    }
-    let resp = req.send().await.expect("POST to the endpoint");
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    let headers = [("X-Slack-Signature", signature), ("X-Slack-Request-Timestamp", timestamp)];
+    crate::post_with_headers(client, url, "application/x-www-form-urlencoded", &headers, body).await
 }
 
 /// Posts a body signed with the test secret at `timestamp`.
