@@ -192,6 +192,14 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
     }
     let config = Config::load(cli.config.as_deref()).map_err(|e| format!("Configuration: {e}"))?;
     let mut ctx = context(&cli.db).await?;
+    if matches!(cli.command, Command::Serve { .. }) {
+        // Chat asks the same practices again and again; a one-shot command reads its practice once.
+        let window = raterise_commands::store::practice_cache::OTHER_WRITERS_WINDOW;
+        ctx.store = ctx.store.clone().cache_practices(&cli.db, window).await.map_err(|e| {
+            tracing::error!(error = %e, "opening the practice cache's connection");
+            format!("Could not open the database at {}: {}", cli.db.display(), e.user_message())
+        })?;
+    }
     if let Some(dir) = &config.templates_dir {
         // A deployment's own letters replace the built-in ones by name.
         ctx = ctx

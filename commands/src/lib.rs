@@ -28,6 +28,6 @@ pub mod suggest;
 
 pub use context::Ctx;
 pub use error::{AppError, AppResult};
-pub use handlers::{dispatch, Outcome};
+pub use handlers::{dispatch, Outcome, ReplyKey};
 pub use invocation::{Actor, Invocation, Platform, Tenant};
 pub use reply::Reply;

@@ -8,7 +8,7 @@
 use super::Discord;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serenity::interactions_endpoint::Verifier;
@@ -78,7 +78,7 @@ pub async fn interactions(State(ep): State<Arc<Endpoint>>, headers: HeaderMap, b
     if let Some(f) = handled.followup {
         ep.discord.spawn_followup(f);
     }
-    Json(handled.response).into_response()
+    ([(header::CONTENT_TYPE, "application/json")], handled.response).into_response()
 }
 
 #[cfg(test)]

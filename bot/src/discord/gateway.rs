@@ -46,7 +46,7 @@ pub async fn answer(discord: &Arc<Discord>, interaction: Interaction) -> Result<
     let token = interaction.token().to_string();
     let handled = discord.handle(interaction).await;
     let route = Route::InteractionResponse { interaction_id: id, token: &token };
-    discord.rest().send(route, LightMethod::Post, Body::json(&handled.response)).await?;
+    discord.rest().send(route, LightMethod::Post, Body::Json(handled.response.to_vec())).await?;
     if let Some(f) = handled.followup {
         discord.spawn_followup(f);
     }

@@ -15,10 +15,12 @@ pub mod register;
 pub mod render;
 pub mod rest;
 
+use axum::body::Bytes;
 use raterise_commands::autocomplete::{suggest, MAX_SUGGESTIONS};
 use raterise_commands::catalog;
 use raterise_commands::reply::{Reply, Tone};
-use raterise_commands::{dispatch, AppError, Ctx, Invocation, Outcome};
+use raterise_commands::report_cache::ReportCache;
+use raterise_commands::{dispatch, AppError, Ctx, Invocation, Outcome, ReplyKey};
 use render::{render, Rendered};
 use rest::{Body, FilePart, Rest, RestError};
 use serenity::builder::{
@@ -38,16 +40,21 @@ pub const AUTOCOMPLETE_BUDGET: Duration = Duration::from_millis(2500);
 
 pub use crate::inflight::Inflight;
 
-/// What to answer at once, and the work that completes the interaction afterwards.
+/// What to answer at once (as the JSON Discord receives), and the work that completes the
+/// interaction afterwards.
 pub struct Handled {
-    pub response: CreateInteractionResponse,
+    pub response: Bytes,
     pub followup: Option<FollowUp>,
 }
 
 impl Handled {
     fn now(response: CreateInteractionResponse) -> Handled {
-        Handled { response, followup: None }
+        Handled { response: to_json(&response), followup: None }
     }
+}
+
+fn to_json(response: &CreateInteractionResponse) -> Bytes {
+    Bytes::from(serde_json::to_vec(response).expect("interaction responses serialize"))
 }
 
 enum Work {
@@ -91,6 +98,9 @@ pub struct Discord {
     rest: Rest,
     defer_after: Duration,
     inflight: Inflight,
+    /// Direct answers already rendered, for outcomes that name what they depend on
+    /// (`Outcome::reply_key`): the same question about unchanged data gets the same bytes.
+    answers: ReportCache<ReplyKey, Bytes>,
 }
 
 /// The reply for an error: what to do, only to the person who asked.
@@ -137,7 +147,13 @@ fn files_of(rendered: &Rendered) -> Vec<FilePart> {
 
 impl Discord {
     pub fn new(ctx: Ctx, rest: Rest) -> Discord {
-        Discord { ctx, rest, defer_after: DEFAULT_DEFER_AFTER, inflight: Inflight::default() }
+        Discord {
+            ctx,
+            rest,
+            defer_after: DEFAULT_DEFER_AFTER,
+            inflight: Inflight::default(),
+            answers: ReportCache::default(),
+        }
     }
 
     /// Changes the deferral budget (tests use zero to take the deferred path every time).
@@ -226,29 +242,36 @@ impl Discord {
         };
         match finished {
             Some(joined) => {
-                let reply = match joined {
-                    Ok(result) => reply_of(result),
-                    Err(e) => error_reply(&AppError::internal("running a command", e)),
-                };
-                let rendered = render(&reply);
+                let result = joined.unwrap_or_else(|e| Err(AppError::internal("running a command", e)));
+                let key = result.as_ref().ok().and_then(Outcome::reply_key);
+                if let Some(answer) = key.as_ref().and_then(|k| self.answers.get(k)) {
+                    return Handled { response: (*answer).clone(), followup: None };
+                }
+                let rendered = render(&reply_of(result));
                 if rendered.files.is_empty() {
-                    let response =
-                        CreateInteractionResponse::Message(rendered.pages[0].response_message(rendered.ephemeral));
+                    let response = to_json(&CreateInteractionResponse::Message(
+                        rendered.pages[0].response_message(rendered.ephemeral),
+                    ));
                     let more = rendered.pages.len() > 1;
+                    if let (Some(key), false) = (key, more) {
+                        self.answers.put(key, response.clone());
+                    }
                     let ephemeral = rendered.ephemeral;
                     Handled { response, followup: more.then(|| followup(ephemeral, Work::Remaining(rendered))) }
                 } else {
                     let ephemeral = rendered.ephemeral;
                     Handled {
-                        response: CreateInteractionResponse::Defer(
+                        response: to_json(&CreateInteractionResponse::Defer(
                             CreateInteractionResponseMessage::new().ephemeral(ephemeral),
-                        ),
+                        )),
                         followup: Some(followup(ephemeral, Work::Deferred(rendered))),
                     }
                 }
             }
             None => Handled {
-                response: CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(guess)),
+                response: to_json(&CreateInteractionResponse::Defer(
+                    CreateInteractionResponseMessage::new().ephemeral(guess),
+                )),
                 followup: Some(followup(guess, Work::Pending(task))),
             },
         }

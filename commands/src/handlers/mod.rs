@@ -53,7 +53,21 @@ pub enum Outcome {
     Timing(timing::TimingReport),
 }
 
+/// Names an outcome whose reply follows from the key alone (the key carries the practice's
+/// revision and the day), so an adapter may keep what it rendered and send it again.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ReplyKey {
+    Rates(crate::context::RatesKey),
+}
+
 impl Outcome {
+    pub fn reply_key(&self) -> Option<ReplyKey> {
+        match self {
+            Outcome::Rates(r) => r.cache_key.clone().map(ReplyKey::Rates),
+            _ => None,
+        }
+    }
+
     pub fn reply(&self) -> Reply {
         match self {
             Outcome::Setup(r) => r.reply(),
@@ -145,6 +159,10 @@ pub async fn dispatch(ctx: &Ctx, inv: &Invocation) -> Result<Outcome, AppError> 
             }
         }
     };
+    if mutates {
+        // Failures too: refusing a change commits nothing, and a needless re-read is cheap.
+        ctx.store.note_change();
+    }
     if mutates && outcome.is_ok() {
         replan_after_change(ctx, inv).await;
     }

@@ -84,6 +84,9 @@ pub struct RatesReport {
     pub weighted_pct_of_medicare: Option<f64>,
     pub next_step: String,
     pub market_source: &'static str,
+    /// Set when the report came through the report cache: everything its reply depends on.
+    #[serde(skip)]
+    pub cache_key: Option<RatesKey>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -190,7 +193,8 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             return Ok(Outcome::Rates((*hit).clone()));
         }
         let payer = resolve_payer(ctx, practice, name).await?;
-        let report = report_for(ctx, inv, practice, &payer).await?;
+        let mut report = report_for(ctx, inv, practice, &payer).await?;
+        report.cache_key = Some(key.clone());
         ctx.rates_cache.put(key, report.clone());
         return Ok(Outcome::Rates(report));
     }
@@ -306,6 +310,7 @@ pub fn payer_report(
         weighted_pct_of_medicare,
         next_step,
         market_source: market::CITATION,
+        cache_key: None,
     }
 }
 

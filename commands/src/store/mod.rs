@@ -6,14 +6,17 @@ pub mod case_file;
 pub mod medicare_releases;
 pub mod negotiations;
 pub mod payers;
+pub mod practice_cache;
 pub mod practices;
 pub mod rates;
 pub mod reminders;
 
 use crate::error::AppError;
+use practice_cache::PracticeCache;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{ConnectOptions, SqlitePool};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use audit::{Audit, AuditEntry};
@@ -26,24 +29,41 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Practices by tenant (file databases only; see `practice_cache`).
+    practices: Option<Arc<PracticeCache>>,
 }
 
 impl Store {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Store, AppError> {
-        let options = SqliteConnectOptions::new()
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(Self::file_options(path))
+            .await
+            .map_err(|e| AppError::internal(format!("opening database {}", path.display()), e))?;
+        Self::migrated(pool).await
+    }
+
+    fn file_options(path: &Path) -> SqliteConnectOptions {
+        SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
+            .busy_timeout(Duration::from_secs(5))
+    }
+
+    /// Keeps practices in memory (see `practice_cache`), for a long-running process such as
+    /// `raterise serve`: another process's change is seen within `window`, this process's own
+    /// commands' changes at once. A one-shot console command does not need it.
+    pub async fn cache_practices(mut self, path: &Path, window: Duration) -> Result<Store, AppError> {
+        let watcher = Self::file_options(path)
+            .connect()
             .await
             .map_err(|e| AppError::internal(format!("opening database {}", path.display()), e))?;
-        Self::migrated(pool).await
+        self.practices = Some(Arc::new(PracticeCache::new(watcher, window)));
+        Ok(self)
     }
 
     /// A private in-memory database, for tests and benchmarks.
@@ -62,14 +82,25 @@ impl Store {
 
     async fn migrated(pool: SqlitePool) -> Result<Store, AppError> {
         MIGRATOR.run(&pool).await.map_err(|e| AppError::internal("applying database migrations", e))?;
-        Ok(Store { pool })
+        Ok(Store { pool, practices: None })
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
 
+    /// This process changed data: cached practices are re-read. Dispatch calls it after every
+    /// command that mutates, once the change is committed.
+    pub fn note_change(&self) {
+        if let Some(cache) = &self.practices {
+            cache.note_change();
+        }
+    }
+
     pub async fn close(&self) {
+        if let Some(cache) = &self.practices {
+            cache.close().await;
+        }
         self.pool.close().await;
     }
 }

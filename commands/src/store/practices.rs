@@ -74,7 +74,22 @@ fn from_row(r: &SqliteRow) -> Result<Practice, AppError> {
 }
 
 impl Store {
+    /// The tenant's practice, from memory when nothing has changed since it was last read.
     pub async fn find_practice(&self, tenant: &Tenant) -> Result<Option<Practice>, AppError> {
+        let Some(cache) = &self.practices else { return self.read_practice(tenant).await };
+        // The generation is taken before reading, so a change during the read invalidates it.
+        let generation = cache.generation().await?;
+        if let Some(hit) = cache.get(tenant, generation) {
+            return Ok(Some(hit));
+        }
+        let found = self.read_practice(tenant).await?;
+        if let Some(p) = &found {
+            cache.put(tenant, generation, p);
+        }
+        Ok(found)
+    }
+
+    async fn read_practice(&self, tenant: &Tenant) -> Result<Option<Practice>, AppError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM practices WHERE platform = ? AND external_id = ?"))
             .bind(tenant.platform.key())
             .bind(&tenant.external_id)
@@ -112,6 +127,7 @@ impl Store {
         .bind(now.to_rfc3339())
         .execute(self.pool())
         .await?;
+        self.note_change();
         self.find_practice(tenant)
             .await?
             .ok_or_else(|| AppError::internal("creating practice", sqlx::Error::RowNotFound))
@@ -148,6 +164,7 @@ impl Store {
         let row =
             sqlx::query(&format!("SELECT {COLUMNS} FROM practices WHERE id = ?")).bind(id).fetch_one(&mut *tx).await?;
         tx.commit().await?;
+        self.note_change();
         from_row(&row)
     }
 }
