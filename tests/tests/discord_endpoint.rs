@@ -167,11 +167,22 @@ async fn setup_payer_rates_and_a_button_press() {
     assert!(buttons.iter().all(|(_, id)| id.len() <= 100));
     let history = buttons.iter().find(|(_, id)| id == "/rate history payer:Cigna").expect("a history button");
 
+    // Asked again with nothing changed: the same answer (kept rendered by serve).
+    let again = run(&served, command(&member, "rates", None, options(&[("payer", json!("Cigna"))]))).await;
+    assert_eq!(again, r);
+    // A change is seen by the next question at once, whatever serve keeps in memory.
+    let manager = Who::manager(GUILD_A);
+    let rate = options(&[("payer", json!("Cigna")), ("cpt", json!("90837")), ("amount", json!("121.25"))]);
+    run(&served, command(&manager, "rate", Some("set"), rate)).await;
+    let changed = run(&served, command(&member, "rates", None, options(&[("payer", json!("Cigna"))]))).await;
+    let text = text_of(&changed["data"]);
+    assert!(text.contains("$121.25") && !text.contains("$118.50"), "{text}");
+
     // Pressing it runs the command, as the person who pressed.
     let r = run(&served, button(&member, &history.1)).await;
     assert_eq!(r["type"], 4);
     let text = text_of(&r["data"]);
-    assert!(text.contains("$118.50") && text.contains("90834"), "{text}");
+    assert!(text.contains("$118.50") && text.contains("$121.25") && text.contains("90834"), "{text}");
 
     // Changing data needs Manage Server.
     let r = run(&served, command(&member, "payer", Some("add"), options(&[("name", json!("Humana"))]))).await;
