@@ -32,12 +32,14 @@ struct Args {
     max_requests: u64,
     /// `rates` (the benchmark) or `help` (no database work), to see where time goes.
     command: String,
+    /// Rounds of both targets, alternating which goes first; the summary quotes medians.
+    rounds: usize,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: raterise-loadgen bench --raterise PATH [--payers 40] [--duration 10] [--warmup 2] \
-         [--concurrency 8] [--max-requests 200000]\n       raterise-loadgen trivial [--bind 127.0.0.1:0]"
+         [--concurrency 8] [--max-requests 200000] [--rounds 1] [--command rates|help]\n       raterise-loadgen trivial [--bind 127.0.0.1:0]"
     );
     std::process::exit(2)
 }
@@ -53,6 +55,7 @@ fn parse_args() -> Args {
         concurrency: 8,
         max_requests: 200_000,
         command: "rates".into(),
+        rounds: 1,
     };
     let mut it = std::env::args().skip(1);
     a.cmd = it.next().unwrap_or_else(|| usage());
@@ -67,6 +70,7 @@ fn parse_args() -> Args {
             "--warmup" => a.warmup = num(),
             "--concurrency" => a.concurrency = num() as usize,
             "--max-requests" => a.max_requests = num(),
+            "--rounds" => a.rounds = (num() as usize).max(1),
             "--command" if value == "rates" || value == "help" => a.command = value.clone(),
             _ => usage(),
         }
@@ -113,6 +117,12 @@ struct Result_ {
     errors: u64,
     seconds: f64,
     latencies_us: Vec<u32>,
+}
+
+impl Result_ {
+    fn throughput(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
 }
 
 fn pct(sorted: &[u32], p: f64) -> f64 {
@@ -286,49 +296,77 @@ async fn bench(a: &Args) {
 
     let dur = Duration::from_secs(a.duration);
     let warm = Duration::from_secs(a.warmup);
-    let mut results = Vec::new();
-    for (name, url, signing) in [
-        (
-            if a.command == "help" {
-                "raterise /discord/interactions (/help, signed)"
+    let ours_name = if a.command == "help" {
+        "raterise /discord/interactions (/help, signed)"
+    } else {
+        "raterise /discord/interactions (/rates Cigna, signed)"
+    };
+    let ours_url = format!("{serve_url}/discord/interactions");
+    let trivial_url = format!("{trivial_url}/discord/interactions");
+    // Per round: (ours, trivial). Odd rounds run the trivial endpoint first, so a machine that
+    // gets busier or quieter during the run does not favour one side.
+    let mut rounds: Vec<(Result_, Result_)> = Vec::new();
+    for round in 0..a.rounds {
+        let ours_first = round % 2 == 0;
+        let mut pair = (None, None);
+        for side in if ours_first { [true, false] } else { [false, true] } {
+            if side {
+                let _ = load(ours_name, &ours_url, Some(&key), body.clone(), warm, a.concurrency, a.max_requests).await;
+                pair.0 = Some(
+                    load(ours_name, &ours_url, Some(&key), body.clone(), dur, a.concurrency, a.max_requests).await,
+                );
             } else {
-                "raterise /discord/interactions (/rates Cigna, signed)"
-            },
-            format!("{serve_url}/discord/interactions"),
-            Some(&key),
-        ),
-        ("trivial axum endpoint", format!("{trivial_url}/discord/interactions"), None),
-    ] {
-        let _ = load(name, &url, signing, body.clone(), warm, a.concurrency, a.max_requests).await;
-        results.push(load(name, &url, signing, body.clone(), dur, a.concurrency, a.max_requests).await);
+                let name = "trivial axum endpoint";
+                let _ = load(name, &trivial_url, None, body.clone(), warm, a.concurrency, a.max_requests).await;
+                pair.1 = Some(load(name, &trivial_url, None, body.clone(), dur, a.concurrency, a.max_requests).await);
+            }
+        }
+        rounds.push((pair.0.expect("ran"), pair.1.expect("ran")));
     }
     stop(serve_child);
     stop(trivial_child);
     let _ = std::fs::remove_dir_all(&dir);
 
     println!(
-        "duration {}s per target after {}s warm-up, concurrency {}, cap {} requests, {} payers",
-        a.duration, a.warmup, a.concurrency, a.max_requests, a.payers
+        "duration {}s per target after {}s warm-up, concurrency {}, cap {} requests, {} payers, {} round(s)",
+        a.duration, a.warmup, a.concurrency, a.max_requests, a.payers, a.rounds
     );
-    println!("| target | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | max (ms) |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    for r in &results {
-        println!(
-            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} |",
-            r.target,
-            r.requests,
-            r.errors,
-            r.requests as f64 / r.seconds,
-            pct(&r.latencies_us, 0.50),
-            pct(&r.latencies_us, 0.99),
-            r.latencies_us.last().copied().unwrap_or(0) as f64 / 1000.0
-        );
+    println!("| round | target | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | max (ms) |");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|");
+    for (i, (ours, trivial)) in rounds.iter().enumerate() {
+        for r in [ours, trivial] {
+            println!(
+                "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} |",
+                i + 1,
+                r.target,
+                r.requests,
+                r.errors,
+                r.throughput(),
+                pct(&r.latencies_us, 0.50),
+                pct(&r.latencies_us, 0.99),
+                r.latencies_us.last().copied().unwrap_or(0) as f64 / 1000.0
+            );
+        }
     }
-    if let [ours, trivial] = &results[..] {
-        println!(
-            "raterise throughput is {:.1}% of the trivial endpoint's",
-            100.0 * (ours.requests as f64 / ours.seconds) / (trivial.requests as f64 / trivial.seconds)
-        );
+    let ratios: Vec<f64> = rounds.iter().map(|(o, t)| 100.0 * o.throughput() / t.throughput()).collect();
+    let list: Vec<String> = ratios.iter().map(|r| format!("{r:.1}%")).collect();
+    println!(
+        "raterise throughput is {:.1}% of the trivial endpoint's (median of {} round(s): {}); medians: raterise {:.0} req/s, p99 {:.2} ms; trivial {:.0} req/s",
+        median(ratios.clone()),
+        rounds.len(),
+        list.join(", "),
+        median(rounds.iter().map(|(o, _)| o.throughput()).collect()),
+        median(rounds.iter().map(|(o, _)| pct(&o.latencies_us, 0.99)).collect()),
+        median(rounds.iter().map(|(_, t)| t.throughput()).collect()),
+    );
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
     }
 }
 

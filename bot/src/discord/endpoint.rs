@@ -37,6 +37,13 @@ impl Endpoint {
     }
 }
 
+/// Only the type, read before the whole model (a PING has little else).
+#[derive(serde::Deserialize)]
+struct InteractionKind {
+    #[serde(rename = "type")]
+    kind: u8,
+}
+
 fn unauthorized(why: &'static str) -> Response {
     tracing::info!(reason = why, "rejected an interaction request");
     (StatusCode::UNAUTHORIZED, why).into_response()
@@ -59,15 +66,15 @@ pub async fn interactions(State(ep): State<Arc<Endpoint>>, headers: HeaderMap, b
     if ep.verifier.verify(signature, timestamp, &body).is_err() {
         return unauthorized("invalid request signature");
     }
-    let value: serde_json::Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(_) => return (StatusCode::BAD_REQUEST, "the body is not JSON").into_response(),
+    let kind: InteractionKind = match serde_json::from_slice(&body) {
+        Ok(k) => k,
+        Err(_) => return (StatusCode::BAD_REQUEST, "the body is not an interaction").into_response(),
     };
     // PING needs nothing else from the payload.
-    if value.get("type").and_then(|t| t.as_u64()) == Some(1) {
+    if kind.kind == 1 {
         return Json(serde_json::json!({"type": 1})).into_response();
     }
-    let interaction: Interaction = match serde_json::from_value(value) {
+    let interaction: Interaction = match serde_json::from_slice(&body) {
         Ok(i) => i,
         Err(e) => {
             tracing::warn!(error = %e, "could not read an interaction payload");

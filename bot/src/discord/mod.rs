@@ -16,6 +16,7 @@ pub mod render;
 pub mod rest;
 
 use axum::body::Bytes;
+use futures_util::FutureExt;
 use raterise_commands::autocomplete::{suggest, MAX_SUGGESTIONS};
 use raterise_commands::catalog;
 use raterise_commands::reply::{Reply, Tone};
@@ -29,6 +30,9 @@ use serenity::builder::{
 use serenity::http::{LightMethod, Route};
 use serenity::model::application::Interaction;
 use serenity::model::id::{ApplicationId, InteractionId};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -126,11 +130,37 @@ fn reply_of(result: Result<Outcome, AppError>) -> Reply {
 /// answer the person who asked. A wrong guess is corrected when the answer arrives.
 fn likely_private(inv: &Invocation) -> bool {
     let Some(spec) = catalog::command(&inv.command) else { return true };
-    let mutates = match inv.subcommand.as_deref().and_then(|s| spec.subcommand(s)) {
+    mutates(inv) || spec.name == "help"
+}
+
+/// Whether the catalogue marks the command as one that changes data (unknown commands do not).
+fn mutates(inv: &Invocation) -> bool {
+    let Some(spec) = catalog::command(&inv.command) else { return false };
+    match inv.subcommand.as_deref().and_then(|s| spec.subcommand(s)) {
         Some(sub) => sub.mutates,
         None => spec.mutates,
+    }
+}
+
+type Running = Pin<Box<dyn Future<Output = Result<Outcome, AppError>> + Send>>;
+
+/// The command as a future. A read runs inline with the request (cancelling it loses nothing, and
+/// it saves a task per question); a change runs in a task of its own, so a dropped connection
+/// cannot cut it short between its commit and the re-planning after it. A panic in a handler
+/// becomes an internal error for the person who asked.
+fn running(ctx: Ctx, inv: Invocation) -> Running {
+    let changes = mutates(&inv);
+    let work = async move {
+        AssertUnwindSafe(dispatch(&ctx, &inv)).catch_unwind().await.unwrap_or_else(|_| {
+            Err(AppError::internal("running a command", std::io::Error::other("the handler panicked")))
+        })
     };
-    mutates || spec.name == "help"
+    if changes {
+        let task = tokio::spawn(work);
+        Box::pin(async move { task.await.unwrap_or_else(|e| Err(AppError::internal("running a command", e))) })
+    } else {
+        Box::pin(work)
+    }
 }
 
 fn files_of(rendered: &Rendered) -> Vec<FilePart> {
@@ -164,6 +194,10 @@ impl Discord {
 
     pub fn rest(&self) -> &Rest {
         &self.rest
+    }
+
+    pub fn ctx(&self) -> &Ctx {
+        &self.ctx
     }
 
     pub fn inflight(&self) -> &Inflight {
@@ -226,12 +260,11 @@ impl Discord {
 
     async fn run(&self, inv: Invocation, id: InteractionId, application_id: ApplicationId, token: String) -> Handled {
         let guess = likely_private(&inv);
-        let ctx = self.ctx.clone();
-        let mut task = tokio::spawn(async move { dispatch(&ctx, &inv).await });
+        let mut work = running(self.ctx.clone(), inv);
         let finished = if self.defer_after.is_zero() {
             None
         } else {
-            tokio::time::timeout(self.defer_after, &mut task).await.ok()
+            tokio::time::timeout(self.defer_after, &mut work).await.ok()
         };
         let followup = |deferred_ephemeral: bool, work: Work| FollowUp {
             interaction_id: id,
@@ -241,8 +274,7 @@ impl Discord {
             work,
         };
         match finished {
-            Some(joined) => {
-                let result = joined.unwrap_or_else(|e| Err(AppError::internal("running a command", e)));
+            Some(result) => {
                 let key = result.as_ref().ok().and_then(Outcome::reply_key);
                 if let Some(answer) = key.as_ref().and_then(|k| self.answers.get(k)) {
                     return Handled { response: (*answer).clone(), followup: None };
@@ -272,7 +304,7 @@ impl Discord {
                 response: to_json(&CreateInteractionResponse::Defer(
                     CreateInteractionResponseMessage::new().ephemeral(guess),
                 )),
-                followup: Some(followup(guess, Work::Pending(task))),
+                followup: Some(followup(guess, Work::Pending(tokio::spawn(work)))),
             },
         }
     }

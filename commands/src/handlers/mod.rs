@@ -34,7 +34,8 @@ pub enum Outcome {
     PayerList(payer::PayerList),
     RateSet(rate::RateSet),
     RateHistory(rate::RateHistory),
-    Rates(rates::RatesReport),
+    /// Shared with the report cache: a repeated question copies nothing.
+    Rates(std::sync::Arc<rates::RatesReport>),
     Ranking(rates::RankingReport),
     Impact(impact::ImpactReport),
     Help(help::HelpPage),

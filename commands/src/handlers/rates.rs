@@ -190,13 +190,12 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             today: practice_today(ctx, practice),
         };
         if let Some(hit) = ctx.rates_cache.get(&key) {
-            return Ok(Outcome::Rates((*hit).clone()));
+            return Ok(Outcome::Rates(hit));
         }
         let payer = resolve_payer(ctx, practice, name).await?;
         let mut report = report_for(ctx, inv, practice, &payer).await?;
         report.cache_key = Some(key.clone());
-        ctx.rates_cache.put(key, report.clone());
-        return Ok(Outcome::Rates(report));
+        return Ok(Outcome::Rates(ctx.rates_cache.put(key, report)));
     }
     let (bench, _) = benchmark(ctx, inv, practice)?;
     let today = practice_today(ctx, practice);

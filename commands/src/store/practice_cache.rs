@@ -27,6 +27,9 @@ pub const OTHER_WRITERS_WINDOW: Duration = Duration::from_millis(20);
 /// Tenants kept before the cache starts over.
 const CAPACITY: usize = 8192;
 
+/// A platform's tenants by external id, each with the generation it was read at.
+type Tenants = HashMap<String, (u64, Practice)>;
+
 pub(super) struct PracticeCache {
     generation: AtomicU64,
     window: Duration,
@@ -34,7 +37,7 @@ pub(super) struct PracticeCache {
     /// `None` once the store is closed.
     watcher: tokio::sync::Mutex<Option<SqliteConnection>>,
     polled: Mutex<Polled>,
-    entries: Mutex<HashMap<Platform, HashMap<String, (u64, Practice)>>>,
+    entries: Mutex<HashMap<Platform, Tenants>>,
 }
 
 struct Polled {
