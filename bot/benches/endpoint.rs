@@ -140,6 +140,17 @@ fn bench(c: &mut Criterion) {
             criterion::BatchSize::SmallInput,
         )
     });
+    // What the kept answer saves: the reply, its Discord rendering and its JSON, each time.
+    let Interaction::Command(cmd) = &interaction else { panic!("a command") };
+    let inv = raterise::discord::convert::command_invocation(cmd);
+    let outcome = rt.block_on(raterise_commands::dispatch(discord.ctx(), &inv)).unwrap();
+    g.bench_function("step_render_rates_cigna_uncached", |b| {
+        b.iter(|| {
+            let rendered = raterise::discord::render::render(&outcome.reply());
+            let message = rendered.pages[0].response_message(rendered.ephemeral);
+            serde_json::to_vec(&serenity::builder::CreateInteractionResponse::Message(message)).unwrap()
+        })
+    });
     g.finish();
     rt.block_on(discord.ctx().store.close());
     let _ = std::fs::remove_dir_all(&dir);
