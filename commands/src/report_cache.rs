@@ -12,15 +12,21 @@ const CAPACITY: usize = 4096;
 #[derive(Debug)]
 pub struct ReportCache<K, V> {
     entries: Mutex<HashMap<K, Arc<V>>>,
+    capacity: usize,
 }
 
 impl<K: Eq + Hash, V> Default for ReportCache<K, V> {
     fn default() -> Self {
-        ReportCache { entries: Mutex::new(HashMap::new()) }
+        Self::with_capacity(CAPACITY)
     }
 }
 
 impl<K: Eq + Hash, V> ReportCache<K, V> {
+    /// Keeps at most `capacity` entries (for larger values, such as rendered answers).
+    pub fn with_capacity(capacity: usize) -> Self {
+        ReportCache { entries: Mutex::new(HashMap::new()), capacity: capacity.max(1) }
+    }
+
     pub fn get(&self, key: &K) -> Option<Arc<V>> {
         self.entries.lock().ok()?.get(key).cloned()
     }
@@ -35,7 +41,7 @@ impl<K: Eq + Hash, V> ReportCache<K, V> {
     pub fn put(&self, key: K, value: V) -> Arc<V> {
         let value = Arc::new(value);
         if let Ok(mut map) = self.entries.lock() {
-            if map.len() >= CAPACITY {
+            if map.len() >= self.capacity {
                 map.clear();
             }
             map.insert(key, value.clone());
@@ -58,5 +64,17 @@ mod tests {
             cache.put((2, i), i.to_string());
         }
         assert!(cache.get(&(1, 7)).is_none(), "evicted when the cache started over");
+    }
+
+    #[test]
+    fn a_smaller_capacity_starts_over_sooner() {
+        let cache: ReportCache<i64, String> = ReportCache::with_capacity(3);
+        for i in 0..3 {
+            cache.put(i, i.to_string());
+        }
+        assert!(cache.get(&0).is_some() && cache.get(&2).is_some());
+        cache.put(3, "three".into());
+        assert!(cache.get(&0).is_none() && cache.get(&2).is_none());
+        assert_eq!(cache.get(&3).as_deref().map(String::as_str), Some("three"));
     }
 }

@@ -39,6 +39,8 @@ use tokio::task::JoinHandle;
 
 /// How long a command may run before the interaction is deferred (Discord allows three seconds).
 pub const DEFAULT_DEFER_AFTER: Duration = Duration::from_millis(2000);
+/// Rendered answers kept (a `/rates` answer is about 5 KB of JSON, so at most about 5 MB).
+const ANSWERS_KEPT: usize = 1024;
 /// Autocomplete cannot be deferred: answer with what we have by then.
 pub const AUTOCOMPLETE_BUDGET: Duration = Duration::from_millis(2500);
 
@@ -182,7 +184,7 @@ impl Discord {
             rest,
             defer_after: DEFAULT_DEFER_AFTER,
             inflight: Inflight::default(),
-            answers: ReportCache::default(),
+            answers: ReportCache::with_capacity(ANSWERS_KEPT),
         }
     }
 
