@@ -31,6 +31,8 @@ pub struct Recorded {
     pub path: String,
     pub headers: HashMap<String, String>,
     pub body: Vec<u8>,
+    /// Whether the fake accepted the call (2xx, and `ok` not false in a JSON answer).
+    pub accepted: bool,
 }
 
 impl Recorded {
@@ -69,6 +71,8 @@ struct FakeState {
     scripted: Mutex<VecDeque<Scripted>>,
     ids: AtomicU64,
     url: OnceLock<String>,
+    /// Channel id -> Slack error code: every Web API call naming that channel is refused.
+    refused: Mutex<HashMap<String, String>>,
 }
 
 pub struct FakeSlack {
@@ -119,12 +123,24 @@ impl FakeSlack {
                     .iter()
                     .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or("").to_string()))
                     .collect();
-                state.requests.lock().unwrap().push(Recorded {
-                    method: method.to_string(),
-                    path: path.clone(),
-                    headers,
-                    body: body.to_vec(),
-                });
+                let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+                let refusal = {
+                    let refused = state.refused.lock().unwrap();
+                    ["channel", "channel_id"].iter().find_map(|k| form.get(*k).and_then(|c| refused.get(c)).cloned())
+                };
+                let record = |accepted: bool| {
+                    state.requests.lock().unwrap().push(Recorded {
+                        method: method.to_string(),
+                        path: path.clone(),
+                        headers: headers.clone(),
+                        body: body.to_vec(),
+                        accepted,
+                    });
+                };
+                if let Some(error) = refusal {
+                    record(false);
+                    return (StatusCode::OK, axum::Json(json!({"ok": false, "error": error}))).into_response();
+                }
                 let scripted = {
                     let mut q = state.scripted.lock().unwrap();
                     let pos = q.iter().position(|s| path.contains(&s.path_contains));
@@ -132,6 +148,7 @@ impl FakeSlack {
                 };
                 match scripted {
                     Some(s) => {
+                        record(s.status < 300 && s.body.get("ok") != Some(&Value::Bool(false)));
                         let mut r = (StatusCode::from_u16(s.status).unwrap(), axum::Json(s.body)).into_response();
                         for (k, v) in s.headers {
                             r.headers_mut().insert(
@@ -141,7 +158,10 @@ impl FakeSlack {
                         }
                         r
                     }
-                    None => default_answer(&state, &path, &body),
+                    None => {
+                        record(true);
+                        default_answer(&state, &path, &body)
+                    }
                 }
             }
         });
@@ -171,6 +191,13 @@ impl FakeSlack {
             headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             body,
         });
+    }
+
+    /// From now on every call naming `channel` (chat.postMessage's `channel`, an upload's
+    /// `channel_id`) is answered `{"ok": false, "error": error}`, as Slack does for a deleted
+    /// channel or one the app is not in.
+    pub fn refuse_channel(&self, channel: &str, error: &str) {
+        self.state.refused.lock().unwrap().insert(channel.to_string(), error.to_string());
     }
 
     pub fn requests(&self) -> Vec<Recorded> {

@@ -290,14 +290,29 @@ async fn serve(ctx: &Ctx, config: &Config, bind: Option<String>) -> ExitCode {
         };
         tokio::spawn(gateway::run(discord.clone(), settings, stop.clone()))
     });
-    // Reminders go into channels with the bot token; without one there is nowhere to post.
-    let reminders = if discord.rest().has_token() {
+    // Reminders go into channels with a bot token; each platform with one gets its own loop. The
+    // claim filters by the practice's platform, so the two loops never take the same reminder.
+    let mut reminders = Vec::new();
+    let mut posting = Vec::new();
+    if discord.rest().has_token() {
         let delivery = Arc::new(scheduler::DiscordDelivery::new(Poster::new(discord.rest().clone())));
-        Some(tokio::spawn(scheduler::run(ctx.clone(), delivery, schedule, stop.clone())))
+        reminders.push(tokio::spawn(scheduler::run(ctx.clone(), delivery, schedule.clone(), stop.clone())));
+        posting.push("discord");
+    }
+    if config.slack_bot_token.is_some() {
+        let api =
+            raterise::slack::api::SlackApi::new(config.slack_bot_token.as_deref(), config.slack_api_url.as_deref());
+        let delivery = Arc::new(raterise::slack::SlackDelivery::new(api));
+        reminders.push(tokio::spawn(scheduler::run(ctx.clone(), delivery, schedule.clone(), stop.clone())));
+        posting.push("slack");
+    }
+    if posting.is_empty() {
+        tracing::info!(
+            "reminders are not posted: set DISCORD_TOKEN and/or SLACK_BOT_TOKEN so the bot can post into reminder channels"
+        );
     } else {
-        tracing::info!("reminders are not posted: set DISCORD_TOKEN so the bot can post into reminder channels");
-        None
-    };
+        tracing::info!(platforms = %posting.join(","), "reminders are posted for these platforms' practices");
+    }
     let served = server::serve(listener, server::with_slack(server::router(endpoint), slack.clone()), stop).await;
     let mut code = ExitCode::SUCCESS;
     if let Err(e) = served {
@@ -320,10 +335,10 @@ async fn serve(ctx: &Ctx, config: &Config, bind: Option<String>) -> ExitCode {
             }
         }
     }
-    if let Some(task) = reminders {
-        if tokio::time::timeout(Duration::from_secs(25), task).await.is_err() {
-            tracing::warn!("stopped with a reminder tick unfinished; its claims expire and are taken again");
-        }
+    // The loops saw the same stop signal and wind down together; one 25-second budget for all.
+    let unfinished = tokio::time::timeout(Duration::from_secs(25), futures_util::future::join_all(reminders)).await;
+    if unfinished.is_err() {
+        tracing::warn!("stopped with a reminder tick unfinished; its claims expire and are taken again");
     }
     if !discord.inflight().drained(Duration::from_secs(25)).await {
         tracing::warn!(left = discord.inflight().count(), "stopped with follow-ups unfinished");

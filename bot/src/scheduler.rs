@@ -6,7 +6,8 @@
 //!
 //! Delivery is at least once and never visibly twice: a claim is a lease that expires if the
 //! process dies; the post carries the reminder's stable nonce (Discord `enforce_nonce`), so a
-//! post retried after a crash or a timeout is not shown twice. Failures are retried with backoff
+//! post retried after a crash or a timeout is not shown twice. Slack has no nonce: see
+//! `slack::delivery` for what that leaves. Failures are retried with backoff
 //! and jitter (5xx, timeouts) or after the platform's `retry_after` (429); after
 //! [`reminders::MAX_ATTEMPTS`] a reminder is marked failed, stays listed in `/followups`, and one
 //! warning is posted once the channel works again. A deleted channel or a removed bot (403/404)
@@ -58,7 +59,7 @@ impl std::fmt::Display for DeliveryError {
     }
 }
 
-/// Where reminders are posted: Discord here, a recording fake in tests, Slack later.
+/// Where reminders are posted: Discord here, Slack in `slack::delivery`, a recording fake in tests.
 pub trait Delivery: Send + Sync + 'static {
     /// The practice platforms this delivery posts for (`discord`, ...).
     fn platforms(&self) -> &[&'static str];
@@ -491,7 +492,8 @@ pub async fn run<D: Delivery>(
     settings: SchedulerSettings,
     mut stop: watch::Receiver<bool>,
 ) {
-    let worker = worker_id();
+    // One loop per platform may run in a process; the name says which one holds a claim.
+    let worker = format!("{}-{}", worker_id(), delivery.platforms().join("+"));
     tracing::info!(worker = %worker, interval_ms = settings.interval.as_millis() as u64, "reminder scheduler started");
     let mut first = true;
     loop {

@@ -12,9 +12,12 @@
 
 pub mod api;
 pub mod convert;
+pub mod delivery;
 pub mod endpoint;
 pub mod render;
 pub mod verify;
+
+pub use delivery::SlackDelivery;
 
 use api::{ApiError, SlackApi};
 use convert::{Admins, InteractionPayload, SlashCommand};

@@ -46,7 +46,7 @@ pub struct FollowupList {
     pub time_zone: String,
     /// Where reminders are posted; none until `/setup channel:`.
     pub channel: Option<String>,
-    /// Whether the scheduler posts for this practice's platform (Discord today).
+    /// Whether the scheduler posts for this practice's platform (Discord and Slack, not the console).
     pub posted: bool,
     pub overdue: Vec<FollowupItem>,
     pub upcoming: Vec<FollowupItem>,
@@ -122,7 +122,7 @@ pub async fn list(ctx: &Ctx, practice: &Practice) -> Result<Outcome, AppError> {
         as_of: practice_today(ctx, practice),
         time_zone: practice.time_zone.clone(),
         channel: practice.reminder_channel.clone(),
-        posted: practice.platform == Platform::Discord,
+        posted: practice.platform != Platform::Console,
         overdue: vec![],
         upcoming: vec![],
         failed: vec![],
@@ -211,7 +211,7 @@ impl FollowupList {
         }
         if !self.overdue.is_empty() {
             let why = if !self.posted {
-                "listed here; reminders are posted in Discord servers only for now"
+                "listed here only; the console posts nothing (reminders are posted into a Discord or Slack channel)"
             } else if self.channel.is_none() {
                 "not posted because no reminder channel is set"
             } else {
