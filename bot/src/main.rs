@@ -62,7 +62,8 @@ enum Command {
         command: MedicareCommand,
     },
     /// Run the bot: the Discord gateway (DISCORD_TOKEN) and/or the HTTP interactions endpoint
-    /// (DISCORD_PUBLIC_KEY), with /healthz.
+    /// (DISCORD_PUBLIC_KEY), the Slack endpoints (SLACK_SIGNING_SECRET), reminders for each
+    /// platform with a bot token, and /healthz.
     Serve {
         /// Address to listen on [default: RATERISE_BIND or 127.0.0.1:8080].
         #[arg(long)]

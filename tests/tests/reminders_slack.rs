@@ -15,11 +15,11 @@ use raterise_commands::command_line;
 use raterise_commands::handlers::followups::FollowupList;
 use raterise_commands::store::Store;
 use raterise_commands::{dispatch, Actor, Ctx, Invocation, Outcome, Platform, Tenant};
-use raterise_tests::discord::{FakeDiscord, APP_ID};
+use raterise_tests::discord::{spawn_serve, test_key, FakeDiscord, Scripted, TempDir, APP_ID};
 use raterise_tests::slack::{assert_matches, buttons_of, form_schema, text_of, FakeSlack, Recorded, BOT_TOKEN};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -35,8 +35,11 @@ struct World {
 
 impl World {
     async fn new(start: &str) -> World {
+        World::with_store(start, Store::open_in_memory().await.unwrap()).await
+    }
+
+    async fn with_store(start: &str, store: Store) -> World {
         let clock = ManualClock::new(at(start));
-        let store = Store::open_in_memory().await.unwrap();
         let ctx = Ctx::new(store, Arc::new(clock.clone())).await.unwrap();
         let fake = FakeSlack::start().await;
         let api = SlackApi::new(Some(BOT_TOKEN), Some(&fake.api_url()));
@@ -298,4 +301,87 @@ async fn discord_and_slack_practices_in_one_database_are_each_posted_only_by_the
     // Nothing left for either.
     assert_eq!(scheduler::tick_with(&w.ctx, &discord, "discord-worker", &w.settings).await.unwrap().claimed, 0);
     assert_eq!(w.tick().await.claimed, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_with_both_tokens_posts_each_practice_through_its_own_platform_and_stops_cleanly() {
+    let dir = TempDir::new("reminders-slack-serve");
+    let (slack_channel, discord_channel) = ("C0REMIND04", "1100000000000000041");
+    {
+        let store = Store::open(&dir.0.join("raterise.db")).await.unwrap();
+        let w = World::with_store("2026-10-08T15:00:00Z", store).await;
+        w.practice(Platform::Slack, "T0SERVE", slack_channel, &["Cigna"]).await;
+        w.practice(Platform::Discord, "900000000000000041", discord_channel, &["Aetna"]).await;
+        w.ctx.store.close().await;
+    }
+    let slack = FakeSlack::start().await;
+    let discord = FakeDiscord::start().await;
+    // serve starts the gateway with a Discord token; point it at a closed port.
+    discord.push(
+        Scripted::new(
+            "/api/v10/gateway",
+            200,
+            json!({"url": "ws://127.0.0.1:9", "shards": 1,
+                   "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}}),
+        )
+        .sticky(),
+    );
+    let key = test_key().public_hex();
+    let slack_api = slack.api_url();
+    let (mut child, stderr, _) = spawn_serve(
+        &dir,
+        &[
+            ("DISCORD_PUBLIC_KEY", key.as_str()),
+            ("DISCORD_TOKEN", "test-bot-token"),
+            ("DISCORD_APPLICATION_ID", APP_ID),
+            ("DISCORD_API_URL", discord.url.as_str()),
+            ("SLACK_SIGNING_SECRET", raterise_tests::slack::SECRET),
+            ("SLACK_BOT_TOKEN", BOT_TOKEN),
+            ("SLACK_API_URL", slack_api.as_str()),
+            ("RATERISE_NOW", "2026-10-22T13:00:30Z"),
+            ("RATERISE_SCHEDULER_INTERVAL_MS", "100"),
+        ],
+    );
+    let log = || stderr.lock().unwrap().clone();
+    let start = Instant::now();
+    loop {
+        let posted = slack.requests().iter().filter(|r| r.path == "/api/chat.postMessage").count();
+        if posted >= 1 && !discord.messages().is_empty() {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "nothing posted; stderr:\n{}", log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A few more ticks: nothing is posted twice.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("serve did not stop; stderr:\n{}", log());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}; stderr:\n{}", log());
+
+    let posts: Vec<String> = slack
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/chat.postMessage")
+        .map(|r| r.form()["channel"].clone())
+        .collect();
+    assert_eq!(posts, vec![slack_channel.to_string()]);
+    assert_eq!(slack.requests().iter().filter(|r| r.path == "/api/files.completeUploadExternal").count(), 1);
+    let in_discord: Vec<String> = discord.messages().into_iter().map(|m| m.channel_id).collect();
+    assert_eq!(in_discord, vec![discord_channel.to_string()]);
+    let store = Store::open(&dir.0.join("raterise.db")).await.unwrap();
+    assert_eq!(store.reminder_counts().await.unwrap().get("sent"), Some(&2));
+    store.close().await;
+    let log = log();
+    assert!(log.contains("reminders are posted for these platforms") && log.contains("discord,slack"), "{log}");
+    assert!(!log.contains(BOT_TOKEN) && !log.contains("test-bot-token"), "a token was logged");
 }

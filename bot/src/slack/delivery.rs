@@ -81,12 +81,12 @@ impl SlackDelivery {
         tokio::time::sleep_until(until).await;
     }
 
-    async fn remember(&self, nonce: &str, progress: Progress) {
+    async fn remember(&self, nonce: &str, progress: &Progress) {
         let mut all = self.progress.lock().await;
         if all.len() >= PROGRESS_LIMIT && !all.contains_key(nonce) {
             all.clear();
         }
-        all.insert(nonce.to_string(), progress);
+        all.insert(nonce.to_string(), progress.clone());
     }
 }
 
@@ -135,39 +135,23 @@ impl Delivery for SlackDelivery {
             )));
         }
         let rendered = render(reply);
-        let mut done = self.progress.lock().await.remove(nonce).unwrap_or_default();
-        let mut result = Ok(());
+        // Progress is saved after every step, so a retry continues even when the scheduler's
+        // deadline dropped this call half way.
+        let mut done = self.progress.lock().await.get(nonce).cloned().unwrap_or_default();
         for message in rendered.messages.iter().skip(done.posted.len()) {
             self.wait_turn(channel).await;
-            match self.api.post_message(channel, &message.text, &message.blocks).await {
-                Ok(posted) => done.posted.push(posted.ts),
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
+            let posted = self.api.post_message(channel, &message.text, &message.blocks).await.map_err(classify)?;
+            done.posted.push(posted.ts);
+            self.remember(nonce, &done).await;
         }
-        if result.is_ok() {
-            for f in rendered.files.iter().skip(done.files_done) {
-                let comment = format!("{}: the drafted text for this reminder", f.filename);
-                match self.api.upload_file(channel, &f.filename, f.content.as_bytes(), &comment).await {
-                    Ok(_) => done.files_done += 1,
-                    Err(e) => {
-                        result = Err(e);
-                        break;
-                    }
-                }
-            }
+        for f in rendered.files.iter().skip(done.files_done) {
+            let comment = format!("{}: the drafted text for this reminder", f.filename);
+            self.api.upload_file(channel, &f.filename, f.content.as_bytes(), &comment).await.map_err(classify)?;
+            done.files_done += 1;
+            self.remember(nonce, &done).await;
         }
-        match result {
-            Ok(()) => Ok(done.posted),
-            Err(e) => {
-                if !done.posted.is_empty() || done.files_done > 0 {
-                    self.remember(nonce, done).await;
-                }
-                Err(classify(e))
-            }
-        }
+        self.progress.lock().await.remove(nonce);
+        Ok(done.posted)
     }
 }
 

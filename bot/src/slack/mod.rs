@@ -9,6 +9,7 @@
 //! Files (drafts) cannot travel in a response: with a bot token they are uploaded through the Web
 //! API (into the asker's direct message for private answers); without one, or if the upload
 //! fails, their text is shown in code blocks with a word on why.
+//! Reminders reach Slack channels through `delivery` (the scheduler's Slack platform).
 
 pub mod api;
 pub mod convert;
