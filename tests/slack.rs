@@ -60,6 +60,8 @@ impl Recorded {
 #[derive(Debug, Clone)]
 struct Scripted {
     path_contains: String,
+    /// Matching requests to let through (default answer) before this one applies.
+    skip: usize,
     status: u16,
     headers: Vec<(String, String)>,
     body: Value,
@@ -144,7 +146,14 @@ impl FakeSlack {
                 let scripted = {
                     let mut q = state.scripted.lock().unwrap();
                     let pos = q.iter().position(|s| path.contains(&s.path_contains));
-                    pos.and_then(|i| q.remove(i))
+                    match pos {
+                        Some(i) if q[i].skip > 0 => {
+                            q[i].skip -= 1;
+                            None
+                        }
+                        Some(i) => q.remove(i),
+                        None => None,
+                    }
                 };
                 match scripted {
                     Some(s) => {
@@ -185,7 +194,13 @@ impl FakeSlack {
     }
 
     pub fn script(&self, path_contains: &str, status: u16, headers: &[(&str, &str)], body: Value) {
+        self.script_after(0, path_contains, status, headers, body);
+    }
+
+    /// Like [`FakeSlack::script`], for the matching request after `skip` others were answered.
+    pub fn script_after(&self, skip: usize, path_contains: &str, status: u16, headers: &[(&str, &str)], body: Value) {
         self.state.scripted.lock().unwrap().push_back(Scripted {
+            skip,
             path_contains: path_contains.to_string(),
             status,
             headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),

@@ -6,13 +6,14 @@
 use chrono::{DateTime, Utc};
 use raterise::discord::poster::Poster;
 use raterise::discord::rest::Rest;
-use raterise::scheduler::{self, DiscordDelivery, SchedulerSettings, TickReport};
+use raterise::scheduler::{self, Delivery, DeliveryError, DiscordDelivery, SchedulerSettings, TickReport};
 use raterise::slack::api::SlackApi;
 use raterise::slack::render::limit_violations;
 use raterise::slack::SlackDelivery;
 use raterise_commands::clock::ManualClock;
 use raterise_commands::command_line;
 use raterise_commands::handlers::followups::FollowupList;
+use raterise_commands::reply::Reply;
 use raterise_commands::store::Store;
 use raterise_commands::{dispatch, Actor, Ctx, Invocation, Outcome, Platform, Tenant};
 use raterise_tests::discord::{spawn_serve, test_key, FakeDiscord, Scripted, TempDir, APP_ID};
@@ -384,4 +385,41 @@ async fn serve_with_both_tokens_posts_each_practice_through_its_own_platform_and
     let log = log();
     assert!(log.contains("reminders are posted for these platforms") && log.contains("discord,slack"), "{log}");
     assert!(!log.contains(BOT_TOKEN) && !log.contains("test-bot-token"), "a token was logged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_reminder_is_split_within_limits_and_a_retry_continues_after_the_messages_slack_accepted() {
+    let w = World::new("2026-10-08T15:00:00Z").await;
+    let channel = "C0REMIND05";
+    let mut reply = Reply::new("Renewal windows opening this month");
+    for i in 0..70 {
+        reply = reply
+            .text(format!("Payer {i}: the window opens soon; ask for 12% on 90837 & 90834 <before> the notice date."));
+    }
+    let reply = reply.text("x".repeat(7000)).attach("renewals.txt", "text/plain", "Dear contracting team,\n...");
+    // The second message meets a 500 after the first was accepted.
+    w.fake.script_after(1, "chat.postMessage", 500, &[], json!({"ok": false, "error": "internal_error"}));
+
+    let first = w.delivery.post(channel, &reply, "rem-77-a").await;
+    assert!(matches!(first, Err(DeliveryError::Temporary(_))), "{first:?}");
+    assert!(w.calls_to("/api/files.completeUploadExternal").is_empty(), "no file before every message is in");
+    let ids = w.delivery.post(channel, &reply, "rem-77-a").await.expect("the retry goes through");
+    assert_eq!(ids.len(), 2, "{ids:?}");
+
+    let posts = w.posts();
+    assert_eq!(posts.len(), 3, "message 1, message 2 refused, message 2 again");
+    let accepted = w.accepted();
+    let headers: Vec<String> =
+        accepted.iter().map(|(_, m)| m["blocks"][0]["text"]["text"].as_str().unwrap_or("").to_string()).collect();
+    assert_eq!(
+        headers,
+        vec!["Renewal windows opening this month (1/2)", "Renewal windows opening this month (2/2)"],
+        "each part once, in order"
+    );
+    assert!(accepted.iter().all(|(c, _)| c == channel));
+    let complete = w.calls_to("/api/files.completeUploadExternal");
+    assert_eq!(complete.len(), 1);
+    assert_eq!(complete[0].form()["channel_id"], channel);
+    // Slack's mrkdwn control characters arrive escaped.
+    assert!(text_of(&accepted[0].1).contains("&amp; 90834 &lt;before&gt;"), "{}", text_of(&accepted[0].1));
 }

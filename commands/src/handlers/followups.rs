@@ -244,7 +244,7 @@ impl FollowupList {
         if self.posted && self.channel.is_none() {
             r = r.notes(
                 "Not posted anywhere yet",
-                vec!["Choose the channel for reminders with /setup channel:#reminders (chat servers only).".into()],
+                vec!["Choose the channel for reminders with /setup channel:#reminders (in Discord or Slack).".into()],
             );
         }
         if let Some(first) = self.overdue.first().or(self.upcoming.first()) {
