@@ -30,8 +30,8 @@ use tokio::time::Instant;
 /// Slack's guidance for chat.postMessage: one message per second per channel.
 pub const DEFAULT_PACE: Duration = Duration::from_secs(1);
 
-/// Partial deliveries remembered at most; past this the oldest knowledge is dropped (a retry of
-/// a forgotten one posts its first messages again, which is the documented worst case anyway).
+/// Partial deliveries remembered at most; past this the memory is emptied (a retry of a
+/// forgotten one posts its first messages again, which is the documented worst case anyway).
 const PROGRESS_LIMIT: usize = 1024;
 
 /// How far a delivery got before it failed: the messages Slack accepted and the files uploaded.
