@@ -191,7 +191,7 @@ async fn setup_payer_and_rates_end_to_end() {
     // Mistakes answer privately with the fix, never internals.
     let r = slash(&app, &fake, &member, "/raterise", "ratez cigna").await;
     assert_eq!(r["response_type"], "ephemeral");
-    assert!(text_of(&r).contains("/rates"), "{r}");
+    assert!(text_of(&r).contains("/raterise rates"), "suggested as Slack users type it: {r}");
     let r = slash(&app, &fake, &member, "/weather", "today").await;
     assert!(text_of(&r).contains("/raterise rates cigna"), "{r}");
     // All answered directly: nothing went to the response URL.
@@ -286,7 +286,7 @@ async fn a_slow_answer_is_acknowledged_and_posted_to_response_url() {
     assert_eq!(status, 200);
     assert_slack_message(&ack);
     assert_eq!(ack["response_type"], "ephemeral");
-    assert!(text_of(&ack).contains("Working on it") && text_of(&ack).contains("/setup"), "{ack}");
+    assert!(text_of(&ack).contains("Working on it") && text_of(&ack).contains("/raterise setup"), "{ack}");
     let got = fake.wait_for(1, Duration::from_secs(10), |q| q.path == "/response/s1").await;
     assert_eq!(got.len(), 1, "{:?}", fake.requests());
     let answer = got[0].json();

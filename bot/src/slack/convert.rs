@@ -166,6 +166,30 @@ pub fn command_line_of(command: &str, text: &str) -> Result<String, AppError> {
     )))
 }
 
+/// Replies name commands as Discord and the console type them (`/rates cigna`); in Slack the app's
+/// one slash command comes first (`/raterise rates cigna`). Rewrites each `/NAME` of a catalogue
+/// command that starts a word; paths and URLs (`a/rates`, `https://x/rates`) are left alone.
+pub fn slack_command_names(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut rest = text;
+    while let Some(i) = rest.find('/') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let len = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(after.len());
+        let word = &after[..len];
+        let starts_word = out.chars().last().is_none_or(|c| c.is_whitespace() || "([{\"'`*_>".contains(c));
+        out.push('/');
+        if starts_word && catalog::command(word).is_some() {
+            out.push_str(MAIN_COMMAND);
+            out.push(' ');
+        }
+        out.push_str(word);
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn tenant_of(team_id: &str) -> Option<Tenant> {
     let team = team_id.trim();
     (!team.is_empty()).then(|| Tenant { platform: Platform::Slack, external_id: team.to_string() })
@@ -235,6 +259,30 @@ pub fn button_invocation(payload: &InteractionPayload, admins: &Admins) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn command_names_in_replies_become_the_slack_command() {
+        assert_eq!(
+            slack_command_names("Add them with /rate set payer:Cigna, then run /rates cigna."),
+            "Add them with /raterise rate set payer:Cigna, then run /raterise rates cigna."
+        );
+        assert_eq!(slack_command_names("`/help command:rates`"), "`/raterise help command:rates`");
+        assert_eq!(slack_command_names("(/setup first)"), "(/raterise setup first)");
+        assert_eq!(slack_command_names("/rates"), "/raterise rates");
+        // Not commands, or not at the start of a word: unchanged.
+        for same in [
+            "see https://example.org/rates and a/rates",
+            "/raterise rates cigna",
+            "/weather today",
+            "50/50 split, 1/2",
+            "/ratesx /rates-old",
+            "no slash at all",
+            "",
+        ] {
+            assert_eq!(slack_command_names(same), same);
+        }
+        assert_eq!(slack_command_names("é /payer list"), "é /raterise payer list");
+    }
     use serde_json::json;
 
     fn slash(command: &str, text: &str, user: &str) -> SlashCommand {

@@ -6,6 +6,7 @@
 //! (50 blocks) becomes several, numbered in their headers; the buttons and footer go last.
 //! Limits: https://api.slack.com/reference/block-kit/blocks
 
+use super::convert::slack_command_names;
 use crate::discord::render::{clip, split_text, table_blocks};
 use raterise_commands::command_line;
 use raterise_commands::reply::{Attachment, Block, Reply, Tone, Visibility};
@@ -70,8 +71,9 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Handler text is written in Discord-flavoured markdown; Slack's bold is a single asterisk.
+/// Commands are named as Slack users type them.
 fn mrkdwn(text: &str) -> String {
-    escape(text).replace("**", "*")
+    escape(&slack_command_names(text)).replace("**", "*")
 }
 
 fn section(text: String) -> Value {
@@ -172,7 +174,8 @@ fn actions_block(reply: &Reply) -> Option<Value> {
 }
 
 fn title_of(reply: &Reply) -> String {
-    let title = if reply.title.trim().is_empty() { "raterise" } else { reply.title.trim() };
+    let title =
+        if reply.title.trim().is_empty() { "raterise".to_string() } else { slack_command_names(reply.title.trim()) };
     match reply.tone {
         Tone::Warning | Tone::Error => format!(":warning: {title}"),
         Tone::Info | Tone::Success => title.to_string(),
@@ -364,6 +367,28 @@ mod tests {
         assert!(last.iter().any(|b| b["type"] == "actions"));
         assert!(r.messages[0].blocks.iter().all(|b| b["type"] != "context" && b["type"] != "actions"));
         assert!(!r.ephemeral && r.response_type() == "in_channel");
+    }
+
+    #[test]
+    fn commands_are_named_as_slack_users_type_them_but_buttons_keep_their_command_line() {
+        let reply = Reply::new("/rates")
+            .text("No rates yet: add them with /rate set payer:Cigna cpt:90837 amount:118.50")
+            .fields(vec![("/payer list".into(), "Your payers".into())])
+            .footer("/help command:rates shows every option.")
+            .action("Show history", "/rate history payer:Cigna");
+        let r = render(&reply);
+        assert_within_limits(&r);
+        let blocks = serde_json::to_string(&r.messages[0].blocks).unwrap();
+        for want in [
+            "/raterise rates",
+            "/raterise rate set payer:Cigna",
+            "/raterise payer list",
+            "/raterise help command:rates",
+        ] {
+            assert!(blocks.contains(want), "{want} missing in {blocks}");
+        }
+        let actions = r.messages[0].blocks.iter().find(|b| b["type"] == "actions").unwrap();
+        assert_eq!(actions["elements"][0]["value"], "/rate history payer:Cigna", "a button runs the line as it is");
     }
 
     #[test]
