@@ -10,7 +10,7 @@ use axum::body::{to_bytes, Body};
 use axum::http::Request;
 use criterion::{criterion_group, criterion_main, Criterion};
 use ed25519_dalek::{Signer, SigningKey};
-use raterise::discord::endpoint::Endpoint;
+use raterise::discord::endpoint::{self, Endpoint};
 use raterise::discord::rest::Rest;
 use raterise::discord::Discord;
 use raterise::server;
@@ -128,7 +128,12 @@ fn bench(c: &mut Criterion) {
     msg.extend_from_slice(&body);
     let signature = hex(&key.sign(&msg).to_bytes());
     g.bench_function("step_verify_signature", |b| b.iter(|| verifier.verify(&signature, ts, &body).unwrap()));
-    g.bench_function("step_parse_interaction", |b| b.iter(|| serde_json::from_slice::<Interaction>(&body).unwrap()));
+    g.bench_function("step_parse_interaction", |b| b.iter(|| endpoint::interaction_of(2, &body).unwrap()));
+    // serenity's own `Interaction` deserializer, which builds a JSON map first (the endpoint's
+    // parse before it read the type itself).
+    g.bench_function("step_parse_interaction_via_serenity_enum", |b| {
+        b.iter(|| serde_json::from_slice::<Interaction>(&body).unwrap())
+    });
     let interaction: Interaction = serde_json::from_slice(&body).unwrap();
     g.bench_function("step_handle_rates_cigna", |b| {
         b.to_async(&rt).iter_batched(

@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serenity::interactions_endpoint::Verifier;
-use serenity::model::application::Interaction;
+use serenity::model::application::{CommandInteraction, ComponentInteraction, Interaction, ModalInteraction};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -42,6 +42,20 @@ impl Endpoint {
 struct InteractionKind {
     #[serde(rename = "type")]
     kind: u8,
+}
+
+/// The interaction in serenity's model, read straight from the body. serenity's own
+/// `Interaction` deserializer first builds a JSON map to find the type; the type is known here,
+/// so each kind goes directly to its model (the same models, with the same fix-ups).
+pub fn interaction_of(kind: u8, body: &[u8]) -> serde_json::Result<Interaction> {
+    Ok(match kind {
+        2 => Interaction::Command(serde_json::from_slice::<CommandInteraction>(body)?),
+        3 => Interaction::Component(serde_json::from_slice::<ComponentInteraction>(body)?),
+        4 => Interaction::Autocomplete(serde_json::from_slice::<CommandInteraction>(body)?),
+        5 => Interaction::Modal(serde_json::from_slice::<ModalInteraction>(body)?),
+        // PING and kinds Discord may add: serenity decides (and refuses what it does not know).
+        _ => serde_json::from_slice::<Interaction>(body)?,
+    })
 }
 
 fn unauthorized(why: &'static str) -> Response {
@@ -74,7 +88,7 @@ pub async fn interactions(State(ep): State<Arc<Endpoint>>, headers: HeaderMap, b
     if kind.kind == 1 {
         return Json(serde_json::json!({"type": 1})).into_response();
     }
-    let interaction: Interaction = match serde_json::from_slice(&body) {
+    let interaction = match interaction_of(kind.kind, &body) {
         Ok(i) => i,
         Err(e) => {
             tracing::warn!(error = %e, "could not read an interaction payload");
@@ -91,6 +105,49 @@ pub async fn interactions(State(ep): State<Arc<Endpoint>>, headers: HeaderMap, b
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn payload(kind: u8, data: serde_json::Value) -> Vec<u8> {
+        serde_json::to_vec(&json!({
+            "id": "1290000000000000001", "application_id": "1200000000000000000", "type": kind,
+            "token": "dGVzdA", "version": 1, "guild_id": "1000000000000000001", "guild_locale": "en-US",
+            "channel_id": "1100000000000000009", "channel": {"id": "1100000000000000009", "type": 0, "name": "rates"},
+            "app_permissions": "2248473465835073", "locale": "en-US", "entitlements": [], "context": 0,
+            "authorizing_integration_owners": {"0": "1000000000000000001"}, "attachment_size_limit": 10485760,
+            "member": {
+                "user": {"id": "80351110224678913", "username": "dana", "global_name": "Dana", "discriminator": "0", "avatar": null},
+                "roles": ["1400000000000000002"], "permissions": "32", "nick": null, "avatar": null,
+                "joined_at": "2024-03-01T12:00:00.000000+00:00", "deaf": false, "mute": false, "flags": 0, "pending": false
+            },
+            "message": {"id": "1500000000000000001", "channel_id": "1100000000000000009", "type": 0, "content": "",
+                        "author": {"id": "1200000000000000000", "username": "raterise", "discriminator": "0", "avatar": null, "bot": true},
+                        "timestamp": "2026-11-27T15:00:00.000000+00:00", "edited_timestamp": null, "tts": false,
+                        "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
+                        "pinned": false, "components": []},
+            "data": data
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn each_kind_reads_as_serenitys_own_deserializer_reads_it() {
+        let command = json!({"id": "1300000000000000001", "name": "rates", "type": 1,
+                             "options": [{"name": "payer", "type": 3, "value": "Cigna"}]});
+        let autocomplete = json!({"id": "1300000000000000001", "name": "rate", "type": 1, "options": [
+            {"name": "set", "type": 1, "options": [{"name": "cpt", "type": 3, "value": "908", "focused": true}]}]});
+        let button = json!({"custom_id": "/rate history payer:Cigna", "component_type": 2});
+        for (kind, data) in [(2, command), (4, autocomplete), (3, button)] {
+            let body = payload(kind, data);
+            let direct = serde_json::to_value(interaction_of(kind, &body).unwrap()).unwrap();
+            let serenity = serde_json::to_value(serde_json::from_slice::<Interaction>(&body).unwrap()).unwrap();
+            assert_eq!(direct, serenity, "kind {kind}");
+            // The guild fix-up happened: the member's user is the interaction's user.
+            assert_eq!(direct["member"]["user"]["id"], "80351110224678913", "kind {kind}");
+        }
+        let ping = br#"{"id": "1", "application_id": "2", "type": 1, "token": "t", "version": 1}"#;
+        assert!(matches!(interaction_of(1, ping), Ok(Interaction::Ping(_))));
+        assert!(interaction_of(2, b"{\"type\": 2}").is_err(), "a command without its fields is refused");
+    }
 
     #[test]
     fn timestamps_must_be_recent_unix_seconds() {
