@@ -352,6 +352,20 @@ impl FakeDiscord {
         self.state.scripted.lock().unwrap().push_back(s);
     }
 
+    /// Answers the gateway lookup that `serve` makes with a bot token with a closed port on
+    /// 127.0.0.1, so the gateway client only ever retries loopback.
+    pub fn gateway_unreachable(&self) {
+        self.push(
+            Scripted::new(
+                "/api/v10/gateway",
+                200,
+                json!({"url": "ws://127.0.0.1:9", "shards": 1,
+                       "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}}),
+            )
+            .sticky(),
+        );
+    }
+
     /// Drops every canned answer for paths containing `path_contains` (a channel that works again).
     pub fn unscript(&self, path_contains: &str) {
         self.state.scripted.lock().unwrap().retain(|s| s.path_contains != path_contains);

@@ -9,8 +9,7 @@ use raterise_commands::clock::ManualClock;
 use raterise_commands::command_line;
 use raterise_commands::store::Store;
 use raterise_commands::{dispatch, Actor, Ctx, Invocation, Platform, Tenant};
-use raterise_tests::discord::{spawn_serve, test_key, FakeDiscord, Scripted, TempDir, APP_ID};
-use serde_json::json;
+use raterise_tests::discord::{spawn_serve, test_key, FakeDiscord, TempDir, APP_ID};
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
@@ -131,19 +130,6 @@ impl Drop for Bot {
     }
 }
 
-/// The gateway (started by serve with a bot token) is pointed at a closed port on 127.0.0.1.
-fn gateway_unreachable(fake: &FakeDiscord) {
-    fake.push(
-        Scripted::new(
-            "/api/v10/gateway",
-            200,
-            json!({"url": "ws://127.0.0.1:9", "shards": 1,
-                   "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}}),
-        )
-        .sticky(),
-    );
-}
-
 fn posts(fake: &FakeDiscord) -> Vec<(String, String)> {
     fake.requests()
         .iter()
@@ -168,7 +154,7 @@ async fn killed_after_posting_before_marking_then_restarted_posts_each_reminder_
     let dir = TempDir::new("reminders-kill");
     prepare(&dir).await;
     let fake = FakeDiscord::start().await;
-    gateway_unreachable(&fake);
+    fake.gateway_unreachable();
 
     // First run: each channel's first post is accepted, then the process stops before marking it.
     let bot = Bot::start(&dir, &fake, "2026-10-22T13:00:30Z", Some("after-post"));
@@ -209,7 +195,7 @@ async fn killed_after_claiming_before_posting_then_restarted_posts_each_reminder
     let dir = TempDir::new("reminders-kill-claim");
     prepare(&dir).await;
     let fake = FakeDiscord::start().await;
-    gateway_unreachable(&fake);
+    fake.gateway_unreachable();
     let bot = Bot::start(&dir, &fake, "2026-10-22T13:00:30Z", Some("after-claim"));
     bot.wait_for_log("fault injected (claimed, nothing posted)", Duration::from_secs(20));
     bot.kill9();

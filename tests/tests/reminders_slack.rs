@@ -16,7 +16,7 @@ use raterise_commands::handlers::followups::FollowupList;
 use raterise_commands::reply::Reply;
 use raterise_commands::store::Store;
 use raterise_commands::{dispatch, Actor, Ctx, Invocation, Outcome, Platform, Tenant};
-use raterise_tests::discord::{spawn_serve, test_key, FakeDiscord, Scripted, TempDir, APP_ID};
+use raterise_tests::discord::{spawn_serve, test_key, FakeDiscord, TempDir, APP_ID};
 use raterise_tests::slack::{assert_matches, buttons_of, form_schema, text_of, FakeSlack, Recorded, BOT_TOKEN};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -318,15 +318,7 @@ async fn serve_with_both_tokens_posts_each_practice_through_its_own_platform_and
     let slack = FakeSlack::start().await;
     let discord = FakeDiscord::start().await;
     // serve starts the gateway with a Discord token; point it at a closed port.
-    discord.push(
-        Scripted::new(
-            "/api/v10/gateway",
-            200,
-            json!({"url": "ws://127.0.0.1:9", "shards": 1,
-                   "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}}),
-        )
-        .sticky(),
-    );
+    discord.gateway_unreachable();
     let key = test_key().public_hex();
     let slack_api = slack.api_url();
     let (mut child, stderr, _) = spawn_serve(
