@@ -78,7 +78,14 @@ impl Store {
     pub async fn find_practice(&self, tenant: &Tenant) -> Result<Option<Practice>, AppError> {
         let Some(cache) = &self.practices else { return self.read_practice(tenant).await };
         // The generation is taken before reading, so a change during the read invalidates it.
-        let generation = cache.generation().await?;
+        let generation = match cache.generation().await {
+            Ok(g) => g,
+            Err(e) => {
+                // Without knowing what changed, read the database as if there were no cache.
+                tracing::warn!(error = %e, "practice cache: could not ask SQLite for changes; reading directly");
+                return self.read_practice(tenant).await;
+            }
+        };
         if let Some(hit) = cache.get(tenant, generation) {
             return Ok(Some(hit));
         }
