@@ -1,6 +1,5 @@
 //! The console adapter: command lines in, text tables or JSON out.
 
-use raterise_commands::command_line;
 use raterise_commands::demo;
 use raterise_commands::{dispatch, Actor, AppError, Ctx, Invocation, Outcome, Tenant};
 use std::process::ExitCode;
@@ -12,15 +11,7 @@ fn actor() -> Actor {
 }
 
 pub fn invocation(practice: &str, line: &str) -> Result<Invocation, AppError> {
-    let parsed = command_line::parse(line)?;
-    Ok(Invocation {
-        tenant: Some(Tenant::console(practice)),
-        actor: actor(),
-        channel_id: None,
-        command: parsed.command.name.to_string(),
-        subcommand: parsed.subcommand,
-        options: parsed.options,
-    })
+    Invocation::from_line(line, Some(Tenant::console(practice)), actor(), None)
 }
 
 async fn execute(ctx: &Ctx, practice: &str, line: &str) -> Result<Outcome, AppError> {

@@ -1,7 +1,6 @@
 //! `raterise demo`: a realistic group practice built through the real commands, so the demo
 //! exercises exactly what a user would type.
 
-use crate::command_line;
 use crate::context::Ctx;
 use crate::domain::{Credential, Setting};
 use crate::error::AppError;
@@ -74,15 +73,8 @@ pub const SHOWCASE: &[&str] =
     &["/rates", "/rates Cigna", "/impact Cigna 10%", "/negotiate status", "/draft followup Cigna"];
 
 pub fn invocation(practice: &str, line: &str) -> Result<Invocation, AppError> {
-    let parsed = command_line::parse(line)?;
-    Ok(Invocation {
-        tenant: Some(Tenant::console(practice)),
-        actor: Actor { id: "demo".into(), name: "raterise demo".into(), can_manage: true, roles: vec![] },
-        channel_id: None,
-        command: parsed.command.name.to_string(),
-        subcommand: parsed.subcommand,
-        options: parsed.options,
-    })
+    let actor = Actor { id: "demo".into(), name: "raterise demo".into(), can_manage: true, roles: vec![] };
+    Invocation::from_line(line, Some(Tenant::console(practice)), actor, None)
 }
 
 /// Builds (or rebuilds) the demo practice and returns the showcase answers.

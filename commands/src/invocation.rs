@@ -60,6 +60,25 @@ pub struct Invocation {
 }
 
 impl Invocation {
+    /// What a typed command line asks for (`/rate set cigna 90837 118.50`), by `actor`: the
+    /// console, Slack's text, a button's custom id and tests all read lines the same way.
+    pub fn from_line(
+        line: &str,
+        tenant: Option<Tenant>,
+        actor: Actor,
+        channel_id: Option<String>,
+    ) -> Result<Invocation, AppError> {
+        let parsed = crate::command_line::parse(line)?;
+        Ok(Invocation {
+            tenant,
+            actor,
+            channel_id,
+            command: parsed.command.name.to_string(),
+            subcommand: parsed.subcommand,
+            options: parsed.options,
+        })
+    }
+
     pub fn new(tenant: Tenant, actor: Actor, command: &str) -> Self {
         Invocation {
             tenant: Some(tenant),

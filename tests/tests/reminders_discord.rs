@@ -8,7 +8,6 @@ use raterise::discord::poster::Poster;
 use raterise::discord::rest::Rest;
 use raterise::scheduler::{self, DiscordDelivery, SchedulerSettings, TickReport};
 use raterise_commands::clock::ManualClock;
-use raterise_commands::command_line;
 use raterise_commands::store::Store;
 use raterise_commands::{dispatch, Actor, Ctx, Invocation, Outcome, Platform, Tenant};
 use raterise_tests::discord::{assert_valid, buttons_of, text_of, FakeDiscord, Scripted, APP_ID};
@@ -46,15 +45,10 @@ impl World {
     }
 
     async fn run(&self, guild: &str, line: &str) -> Outcome {
-        let parsed = command_line::parse(line).unwrap_or_else(|e| panic!("{line}: {}", e.user_message()));
-        let inv = Invocation {
-            tenant: Some(Tenant { platform: Platform::Discord, external_id: guild.into() }),
-            actor: Actor { id: "80351110224678912".into(), name: "dana".into(), can_manage: true, roles: vec![] },
-            channel_id: None,
-            command: parsed.command.name.to_string(),
-            subcommand: parsed.subcommand,
-            options: parsed.options,
-        };
+        let tenant = Some(Tenant { platform: Platform::Discord, external_id: guild.into() });
+        let actor = Actor { id: "80351110224678912".into(), name: "dana".into(), can_manage: true, roles: vec![] };
+        let inv =
+            Invocation::from_line(line, tenant, actor, None).unwrap_or_else(|e| panic!("{line}: {}", e.user_message()));
         dispatch(&self.ctx, &inv).await.unwrap_or_else(|e| panic!("`{line}` failed: {}", e.user_message()))
     }
 

@@ -74,15 +74,9 @@ impl World {
     }
 
     async fn run(&self, line: &str) -> Result<Outcome, String> {
-        let parsed = command_line::parse(line).map_err(|e| e.user_message())?;
-        let inv = Invocation {
-            tenant: Some(Tenant { platform: Platform::Discord, external_id: GUILD.into() }),
-            actor: Actor { id: "80351110224678912".into(), name: "dana".into(), can_manage: true, roles: vec![] },
-            channel_id: Some(CHANNEL.into()),
-            command: parsed.command.name.to_string(),
-            subcommand: parsed.subcommand,
-            options: parsed.options,
-        };
+        let tenant = Some(Tenant { platform: Platform::Discord, external_id: GUILD.into() });
+        let actor = Actor { id: "80351110224678912".into(), name: "dana".into(), can_manage: true, roles: vec![] };
+        let inv = Invocation::from_line(line, tenant, actor, Some(CHANNEL.into())).map_err(|e| e.user_message())?;
         dispatch(&self.ctx, &inv).await.map_err(|e| e.user_message())
     }
 

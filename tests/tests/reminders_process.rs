@@ -6,7 +6,6 @@
 
 use chrono::{DateTime, Utc};
 use raterise_commands::clock::ManualClock;
-use raterise_commands::command_line;
 use raterise_commands::store::Store;
 use raterise_commands::{dispatch, Actor, Ctx, Invocation, Platform, Tenant};
 use raterise_tests::discord::{spawn_serve, test_key, FakeDiscord, TempDir, APP_ID};
@@ -30,15 +29,9 @@ async fn prepare(dir: &TempDir) {
     let run = |guild: &'static str, line: String| {
         let ctx = ctx.clone();
         async move {
-            let parsed = command_line::parse(&line).unwrap();
-            let inv = Invocation {
-                tenant: Some(Tenant { platform: Platform::Discord, external_id: guild.into() }),
-                actor: Actor { id: "80351110224678912".into(), name: "dana".into(), can_manage: true, roles: vec![] },
-                channel_id: None,
-                command: parsed.command.name.to_string(),
-                subcommand: parsed.subcommand,
-                options: parsed.options,
-            };
+            let tenant = Some(Tenant { platform: Platform::Discord, external_id: guild.into() });
+            let actor = Actor { id: "80351110224678912".into(), name: "dana".into(), can_manage: true, roles: vec![] };
+            let inv = Invocation::from_line(&line, tenant, actor, None).unwrap();
             dispatch(&ctx, &inv).await.unwrap_or_else(|e| panic!("`{line}`: {}", e.user_message()));
         }
     };

@@ -11,7 +11,6 @@ use raterise::slack::api::SlackApi;
 use raterise::slack::render::limit_violations;
 use raterise::slack::SlackDelivery;
 use raterise_commands::clock::ManualClock;
-use raterise_commands::command_line;
 use raterise_commands::handlers::followups::FollowupList;
 use raterise_commands::reply::Reply;
 use raterise_commands::store::Store;
@@ -54,15 +53,10 @@ impl World {
     }
 
     async fn run_as(&self, platform: Platform, tenant: &str, line: &str) -> Outcome {
-        let parsed = command_line::parse(line).unwrap_or_else(|e| panic!("{line}: {}", e.user_message()));
-        let inv = Invocation {
-            tenant: Some(Tenant { platform, external_id: tenant.into() }),
-            actor: Actor { id: "U0DANA".into(), name: "dana".into(), can_manage: true, roles: vec![] },
-            channel_id: None,
-            command: parsed.command.name.to_string(),
-            subcommand: parsed.subcommand,
-            options: parsed.options,
-        };
+        let tenant = Some(Tenant { platform, external_id: tenant.into() });
+        let actor = Actor { id: "U0DANA".into(), name: "dana".into(), can_manage: true, roles: vec![] };
+        let inv =
+            Invocation::from_line(line, tenant, actor, None).unwrap_or_else(|e| panic!("{line}: {}", e.user_message()));
         dispatch(&self.ctx, &inv).await.unwrap_or_else(|e| panic!("`{line}` failed: {}", e.user_message()))
     }
 

@@ -2,7 +2,7 @@
 //! HTTP endpoint. The tenant is the guild; a DM has none.
 
 use raterise_commands::catalog::{self, OptionKind};
-use raterise_commands::{command_line, Actor, AppError, Invocation, Platform, Tenant};
+use raterise_commands::{Actor, AppError, Invocation, Platform, Tenant};
 use serenity::model::application::{
     CommandDataOption, CommandDataOptionValue, CommandInteraction, ComponentInteraction,
 };
@@ -75,15 +75,8 @@ pub fn component_invocation(c: &ComponentInteraction) -> Result<Invocation, AppE
     if !custom_id.starts_with('/') {
         return Err(AppError::user("This button belongs to an older version of raterise; run the command again."));
     }
-    let parsed = command_line::parse(custom_id)?;
-    Ok(Invocation {
-        tenant: tenant_of(c.guild_id),
-        actor: actor_of(c.member.as_ref(), &c.user),
-        channel_id: Some(c.channel_id.get().to_string()),
-        command: parsed.command.name.to_string(),
-        subcommand: parsed.subcommand,
-        options: parsed.options,
-    })
+    let actor = actor_of(c.member.as_ref(), &c.user);
+    Invocation::from_line(custom_id, tenant_of(c.guild_id), actor, Some(c.channel_id.get().to_string()))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

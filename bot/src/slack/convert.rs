@@ -8,7 +8,7 @@
 //! the Slack user ids that may (`SLACK_ADMIN_USERS`); everyone else in the workspace can read.
 
 use raterise_commands::catalog;
-use raterise_commands::{command_line, Actor, AppError, Invocation, Platform, Tenant};
+use raterise_commands::{Actor, AppError, Invocation, Platform, Tenant};
 use serde::Deserialize;
 use std::collections::HashSet;
 
@@ -204,27 +204,10 @@ fn actor(user_id: &str, name: &str, admins: &Admins) -> Actor {
     }
 }
 
-fn invocation(
-    line: &str,
-    tenant: Option<Tenant>,
-    actor: Actor,
-    channel_id: Option<String>,
-) -> Result<Invocation, AppError> {
-    let parsed = command_line::parse(line)?;
-    Ok(Invocation {
-        tenant,
-        actor,
-        channel_id,
-        command: parsed.command.name.to_string(),
-        subcommand: parsed.subcommand,
-        options: parsed.options,
-    })
-}
-
 pub fn command_invocation(cmd: &SlashCommand, admins: &Admins) -> Result<Invocation, AppError> {
     let line = command_line_of(&cmd.command, &cmd.text)?;
     let channel = (!cmd.channel_id.is_empty()).then(|| cmd.channel_id.clone());
-    invocation(&line, tenant_of(&cmd.team_id), actor(&cmd.user_id, &cmd.user_name, admins), channel)
+    Invocation::from_line(&line, tenant_of(&cmd.team_id), actor(&cmd.user_id, &cmd.user_name, admins), channel)
 }
 
 /// The command line a pressed button carries.
@@ -248,7 +231,7 @@ pub fn button_invocation(payload: &InteractionPayload, admins: &Admins) -> Resul
     let team = payload.team.as_ref().map(|t| t.id.clone()).or_else(|| user.and_then(|u| u.team_id.clone()));
     let user_id = user.map(|u| u.id.as_str()).unwrap_or("");
     let name = user.and_then(|u| u.username.as_deref().or(u.name.as_deref())).unwrap_or("");
-    invocation(
+    Invocation::from_line(
         line,
         tenant_of(team.as_deref().unwrap_or("")),
         actor(user_id, name, admins),
