@@ -378,14 +378,7 @@ impl FakeDiscord {
 
     /// Waits (up to `limit`) until `n` channel messages exist.
     pub async fn wait_for_messages(&self, n: usize, limit: Duration) -> Vec<ChannelMessage> {
-        let start = Instant::now();
-        loop {
-            let got = self.messages();
-            if got.len() >= n || start.elapsed() > limit {
-                return got;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        crate::wait_until_count(n, limit, || self.messages()).await
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -394,14 +387,7 @@ impl FakeDiscord {
 
     /// Waits (up to `limit`) until `n` requests match.
     pub async fn wait_for(&self, n: usize, limit: Duration, pred: impl Fn(&Recorded) -> bool) -> Vec<Recorded> {
-        let start = Instant::now();
-        loop {
-            let got: Vec<Recorded> = self.requests().into_iter().filter(|r| pred(r)).collect();
-            if got.len() >= n || start.elapsed() > limit {
-                return got;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        crate::wait_until_count(n, limit, || self.requests().into_iter().filter(|r| pred(r)).collect()).await
     }
 }
 

@@ -3,6 +3,20 @@ pub mod discord;
 pub mod slack;
 
 use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// Reads `read` every 20 ms until it returns at least `n` items or `limit` has passed, and returns
+/// the last reading (the fakes' way to wait for what the bot sends in the background).
+pub async fn wait_until_count<T>(n: usize, limit: Duration, read: impl Fn() -> Vec<T>) -> Vec<T> {
+    let start = Instant::now();
+    loop {
+        let got = read();
+        if got.len() >= n || start.elapsed() > limit {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
 
 /// POSTs `body` with its content type and the headers that are present; returns the status and
 /// the body (JSON when it parses as JSON, else the text).

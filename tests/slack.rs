@@ -14,7 +14,7 @@ use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 pub const BOT_TOKEN: &str = "xoxb-test-0000-not-a-real-token";
@@ -221,14 +221,7 @@ impl FakeSlack {
 
     /// Waits (up to `limit`) until `n` requests match.
     pub async fn wait_for(&self, n: usize, limit: Duration, pred: impl Fn(&Recorded) -> bool) -> Vec<Recorded> {
-        let start = Instant::now();
-        loop {
-            let got: Vec<Recorded> = self.requests().into_iter().filter(|r| pred(r)).collect();
-            if got.len() >= n || start.elapsed() > limit {
-                return got;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        crate::wait_until_count(n, limit, || self.requests().into_iter().filter(|r| pred(r)).collect()).await
     }
 }
 
