@@ -553,7 +553,7 @@ pub fn ping() -> Value {
 // Discord's OpenAPI spec
 
 pub fn spec_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/discord-api-spec/specs/openapi.json")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/discord/openapi.json")
 }
 
 fn spec() -> &'static Value {

@@ -360,7 +360,7 @@ pub fn buttons_of(message: &Value) -> Vec<(String, String)> {
 // Slack's Web API spec
 
 pub fn spec_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/slack-api-spec/web-api/slack_web_openapi_v2.json")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/slack/slack_web_openapi_v2_without_examples.json")
 }
 
 fn spec() -> &'static Value {
