@@ -108,7 +108,7 @@ impl Store {
         u: &Utilization,
         audit: &Audit,
     ) -> Result<(), AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let written = sqlx::query(
             "INSERT INTO payer_utilization (payer_id, period_start, period_end, claims, unique_patients, clean_claim_bp,
                                             no_show_bp, days_to_payment, recorded_at, recorded_by)
@@ -157,7 +157,7 @@ impl Store {
         m: &OutcomeMeasure,
         audit: &Audit,
     ) -> Result<(), AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM outcome_measures WHERE practice_id = ? AND measure = ? COLLATE NOCASE")
             .bind(practice_id)
             .bind(&m.measure)
@@ -191,7 +191,7 @@ impl Store {
         c: &CaseCredential,
         audit: &Audit,
     ) -> Result<(), AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM practice_credentials WHERE practice_id = ? AND name = ? COLLATE NOCASE")
             .bind(practice_id)
             .bind(&c.name)
@@ -226,7 +226,7 @@ impl Store {
         name: &str,
         audit: &Audit,
     ) -> Result<bool, AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let sql = match item {
             CaseFileItem::Utilization => {
                 "DELETE FROM payer_utilization WHERE payer_id IN

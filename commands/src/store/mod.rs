@@ -89,6 +89,14 @@ impl Store {
         &self.pool
     }
 
+    /// Every transaction that writes starts here: `BEGIN IMMEDIATE` takes the write lock at once,
+    /// waiting on the busy timeout for another writer. Started deferred, a transaction that reads
+    /// before it writes holds a WAL read snapshot SQLite cannot upgrade once another connection has
+    /// committed, so its first write fails with "database is locked" instead of waiting.
+    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, AppError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     /// This process changed data: cached practices are re-read. Dispatch calls it after every
     /// command that mutates, once the change is committed.
     pub fn note_change(&self) {

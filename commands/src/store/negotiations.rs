@@ -144,7 +144,7 @@ impl Store {
         new: &NewCase,
         audit: &Audit,
     ) -> Result<Case, AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let now = audit.at.to_rfc3339();
         let id: i64 = sqlx::query(
             "INSERT INTO negotiations (practice_id, payer_id, starting_point, stage, opened_on, created_at, updated_at)
@@ -286,7 +286,7 @@ impl Store {
         note: Option<&str>,
         audit: &Audit,
     ) -> Result<Moved, AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let moved = add_event(&mut tx, case, kind, on, note, audit).await?;
         audit::record(
             &mut tx,
@@ -307,7 +307,7 @@ impl Store {
         answer: &PayerAnswer,
         audit: &Audit,
     ) -> Result<Moved, AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let moved = add_event(&mut tx, case, answer.kind, answer.on, answer.note.as_deref(), audit).await?;
         for (cpt, offered) in &answer.offered {
             // Codes outside the ask have nothing to compare the offer with; their rates still go

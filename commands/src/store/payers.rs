@@ -137,7 +137,7 @@ impl Store {
         volumes: &[(String, i64)],
         audit: &Audit,
     ) -> Result<Payer, AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let id: i64 = sqlx::query(
             "INSERT INTO payers (practice_id, name, kind, status, effective_date, renewal_date, notice_days,
                                  contact_name, contact_email, contact_phone, provider_id, notes, created_at)
@@ -175,7 +175,7 @@ impl Store {
         volumes: &[(String, i64)],
         audit: &Audit,
     ) -> Result<Payer, AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let new_name = c.name.as_deref().map(str::trim);
         sqlx::query(
             "UPDATE payers SET
@@ -213,7 +213,7 @@ impl Store {
     }
 
     pub async fn remove_payer(&self, payer: &Payer, audit: &Audit) -> Result<u64, AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let rates: i64 = sqlx::query("SELECT COUNT(*) AS n FROM rates WHERE payer_id = ?")
             .bind(payer.id)
             .fetch_one(&mut *tx)

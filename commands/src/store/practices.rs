@@ -141,7 +141,7 @@ impl Store {
     }
 
     pub async fn update_practice(&self, id: i64, c: &PracticeChanges, audit: &Audit) -> Result<Practice, AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "UPDATE practices SET
                 name = COALESCE(?, name),

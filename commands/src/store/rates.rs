@@ -44,7 +44,7 @@ impl Store {
         audit: &Audit,
     ) -> Result<(), AppError> {
         let (payer_id, payer_name) = payer;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         insert_rate(&mut tx, payer_id, cpt, amount, effective, None, audit).await?;
         audit::record(&mut tx, audit, "rate.set", &format!("{payer_name} {cpt} {amount} effective {effective}"))
             .await?;
@@ -62,7 +62,7 @@ impl Store {
         audit: &Audit,
         payer_name: &str,
     ) -> Result<(), AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         for (cpt, amount) in rates {
             insert_rate(&mut tx, payer_id, cpt, *amount, effective, Some(source), audit).await?;
         }
@@ -83,7 +83,7 @@ impl Store {
         audit: &Audit,
         payer_name: &str,
     ) -> Result<usize, AppError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         for (cpt, amount, effective) in rows {
             insert_rate_row(&mut tx, payer_id, cpt, *amount, *effective, Some(source), audit).await?;
         }

@@ -149,13 +149,6 @@ fn scheduler_audit(practice_id: i64, at: DateTime<Utc>) -> Audit {
 }
 
 impl Store {
-    /// A transaction that holds the write lock from its first statement. These transactions read
-    /// before they write; started deferred, a concurrent writer (the scheduler's channel tasks, a
-    /// command) would make their first write fail with SQLITE_BUSY instead of waiting.
-    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, AppError> {
-        Ok(self.pool().begin_with("BEGIN IMMEDIATE").await?)
-    }
-
     /// Everything [`reminders::desired`] needs about one practice, in a handful of indexed reads:
     /// negotiable payers with their last rate change and last case, open cases with their logs,
     /// and the follow-ups already posted, done or given up on (dated in the practice's zone).
