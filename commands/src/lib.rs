@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod autocomplete;
 pub mod catalog;
+pub mod claims;
 pub mod clock;
 pub mod command_line;
 pub mod context;
@@ -19,6 +20,8 @@ pub mod handlers;
 pub mod invocation;
 pub mod market;
 pub mod medicare;
+pub mod payer_match;
+pub mod privacy;
 pub mod reminders;
 pub mod reply;
 pub mod report_cache;
