@@ -178,7 +178,7 @@ impl Store {
     /// Starts an import: takes the write lock at once (BEGIN IMMEDIATE) so nothing else writes
     /// between its first row and its commit.
     pub async fn begin_claim_import(&self, audit: &Audit, source: &str) -> Result<ClaimWriter, AppError> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write_tx().await?;
         let import_id: i64 = sqlx::query(
             "INSERT INTO claim_imports (practice_id, imported_at, imported_by, source, rows_read, added, duplicates, skipped)
              VALUES (?, ?, ?, ?, 0, 0, 0, 0) RETURNING id",
