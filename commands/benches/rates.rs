@@ -20,11 +20,15 @@ fn bench(c: &mut Criterion) {
         let clock = Arc::new(ManualClock::new(parse_instant("2026-11-27T15:00:00Z").unwrap()));
         let ctx = Ctx::new(store, clock).await.unwrap();
         large_practice(&ctx, &Tenant::console("large"), LargeSpec::default()).await.unwrap();
+        let future = LargeSpec { latest_next_month: true, ..LargeSpec::default() };
+        large_practice(&ctx, &Tenant::console("future"), future).await.unwrap();
         ctx
     });
     let actor = Actor { id: "bench".into(), name: "bench".into(), can_manage: true, roles: vec![] };
     let rates = Invocation::new(Tenant::console("large"), actor.clone(), "rates").with("payer", "cigna");
-    let ranking = Invocation::new(Tenant::console("large"), actor, "rates");
+    let ranking = Invocation::new(Tenant::console("large"), actor.clone(), "rates");
+    // Every payer's latest rate starts next month: the rate in force is the one before it.
+    let future = Invocation::new(Tenant::console("future"), actor, "rates").with("payer", "cigna");
     // Sanity: the report really covers 20 codes before we time it.
     rt.block_on(async {
         match dispatch(&ctx, &rates).await.unwrap() {
@@ -40,6 +44,12 @@ fn bench(c: &mut Criterion) {
         b.to_async(&rt).iter(|| async {
             ctx.rates_cache.clear();
             dispatch(&ctx, &rates).await.unwrap()
+        })
+    });
+    group.bench_function("rates_payer_uncached_latest_next_month", |b| {
+        b.to_async(&rt).iter(|| async {
+            ctx.rates_cache.clear();
+            dispatch(&ctx, &future).await.unwrap()
         })
     });
     group.bench_function("rates_ranking", |b| {

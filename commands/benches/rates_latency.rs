@@ -30,11 +30,22 @@ fn main() {
         let started = Instant::now();
         large_practice(&ctx, &Tenant::console("large"), LargeSpec::default()).await.unwrap();
         let generated = started.elapsed();
+        // The same practice with every payer's latest rate starting next month (agreed raises).
+        let future = LargeSpec { latest_next_month: true, ..LargeSpec::default() };
+        large_practice(&ctx, &Tenant::console("future"), future).await.unwrap();
         let actor = Actor { id: "bench".into(), name: "bench".into(), can_manage: true, roles: vec![] };
         let rates = Invocation::new(Tenant::console("large"), actor.clone(), "rates").with("payer", "cigna");
+        let future_rates = Invocation::new(Tenant::console("future"), actor.clone(), "rates").with("payer", "cigna");
+        match dispatch(&ctx, &future_rates).await.unwrap() {
+            raterise_commands::Outcome::Rates(r) => {
+                assert!(r.rows.len() == 20 && r.rows.iter().all(|r| r.agreed_cents.is_some()))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
         for (label, inv, uncached) in [
             ("rates_payer (cached)", rates.clone(), false),
             ("rates_payer (uncached)", rates, true),
+            ("rates_payer latest next month (uncached)", future_rates, true),
             ("rates_ranking", Invocation::new(Tenant::console("large"), actor.clone(), "rates"), false),
         ] {
             let (warmup, samples) = if full { (500, 10_000) } else { (10, 100) };
@@ -62,7 +73,7 @@ fn main() {
                 times[times.len() - 1]
             );
         }
-        println!("generating the practice (96,000 rate rows) took {generated:?}");
+        println!("generating the first practice (96,000 rate rows) took {generated:?}");
         ctx.store.close().await;
     });
     // RATERISE_BENCH_KEEP=path keeps the generated database for the process benchmark.

@@ -1,9 +1,13 @@
 //! The rules behind every suggestion: flags, the suggested ask and the next step. Pure functions
 //! of the practice's numbers and the date, so each rule is tested on its own.
 
+use crate::domain::stage::Stage;
 use crate::domain::{dates, div_round_half_up, Cents, PayerKind, PayerStatus};
 use chrono::NaiveDate;
 use serde::Serialize;
+
+/// What to do after a no (DOMAIN, the process, step 5), wherever advice is given.
+pub const DENIAL_ADVICE: &str = "A first no is common and not the end: ask why, in writing; propose an alternative (a smaller raise now with a review in six months, phased increases, volume-tiered or performance-based rates); then try again with more data (utilization, outcome measures, credentials).";
 
 /// Below this share of Medicare a panel is a walk-away candidate (DOMAIN: red flags).
 pub const WALK_AWAY_PCT_OF_MEDICARE: i64 = 80;
@@ -125,6 +129,70 @@ pub struct PayerTiming {
     pub status: PayerStatus,
     pub renewal_date: Option<NaiveDate>,
     pub notice_days: i64,
+    /// The payer's latest negotiation (open, or else the most recent), if any.
+    pub last_case: Option<LastCase>,
+}
+
+/// What the advice needs of the payer's latest negotiation.
+#[derive(Debug, Clone, Copy)]
+pub struct LastCase {
+    pub stage: Stage,
+    pub closed_on: Option<NaiveDate>,
+    /// A review agreed with the rates.
+    pub review_on: Option<NaiveDate>,
+}
+
+impl From<&crate::store::negotiations::Case> for LastCase {
+    fn from(c: &crate::store::negotiations::Case) -> LastCase {
+        LastCase { stage: c.stage, closed_on: c.closed_on, review_on: c.review_on }
+    }
+}
+
+/// Why the next opening after an agreement falls when it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NextRound {
+    /// The review date agreed with the rates.
+    AgreedReview,
+    /// The renewal window after the one just used.
+    RenewalWindow,
+    /// No renewal date on file: a year after the agreement.
+    YearAfter,
+}
+
+impl NextRound {
+    pub fn describe(self, date: NaiveDate) -> String {
+        match self {
+            NextRound::AgreedReview => format!("the review agreed for {date}"),
+            NextRound::RenewalWindow => format!("the next renewal window, opening {date}"),
+            NextRound::YearAfter => format!("{date}, a year after the agreement (add the renewal date with /payer edit to be exact)"),
+        }
+    }
+}
+
+/// After an agreement, the next time a raise is worth asking for, while it is still ahead:
+/// the review agreed, else the renewal window that opens after the agreement, else a year on.
+pub fn agreed_hold(t: &PayerTiming, today: NaiveDate) -> Option<(NaiveDate, NextRound, NaiveDate)> {
+    let case = t.last_case?;
+    if case.stage != Stage::Accepted {
+        return None;
+    }
+    let agreed = case.closed_on?;
+    let (next, why) = match (case.review_on, t.renewal_date) {
+        (Some(review), _) => (review, NextRound::AgreedReview),
+        (None, Some(renewal)) => {
+            let mut from = agreed;
+            loop {
+                let (opens, anniversary) = renewal_window(renewal, t.notice_days, from);
+                if opens > agreed {
+                    break (opens, NextRound::RenewalWindow);
+                }
+                from = anniversary + chrono::Duration::days(1);
+            }
+        }
+        (None, None) => (dates::add_years(agreed, 1), NextRound::YearAfter),
+    };
+    (next > today).then_some((next, why, agreed))
 }
 
 /// When the renewal window opens and closes for the next anniversary on or after `today`.
@@ -158,6 +226,24 @@ pub fn next_step(
             return format!("You are not in network with {payer_name}: these rates only matter if you rejoin; set the status to applying when you do.")
         }
         PayerStatus::InNetwork => {}
+    }
+    if let Some((next, why, agreed)) = agreed_hold(t, today) {
+        return format!(
+            "Rates were agreed with {payer_name} on {agreed}: the next opening is {}, and the suggested ask waits for it. Until then, keep your case file current (utilization, outcome measures, credentials).",
+            why.describe(next)
+        );
+    }
+    match t.last_case {
+        Some(c) if c.stage == Stage::Denied => {
+            return format!("{payer_name} said no to the last request. {DENIAL_ADVICE}")
+        }
+        Some(c) if c.closed_on.is_none() => {
+            return format!(
+                "A negotiation with {payer_name} is under way ({}): /negotiate status shows what is due next.",
+                c.stage.label()
+            )
+        }
+        _ => {}
     }
     if let Some(renewal) = t.renewal_date {
         let (opens, anniversary) = renewal_window(renewal, t.notice_days, today);
@@ -261,6 +347,7 @@ mod tests {
             status: PayerStatus::InNetwork,
             renewal_date: Some(d("2027-03-01")),
             notice_days: 90,
+            last_case: None,
         };
         let s = next_step(&t, "Cigna", false, None, d("2026-11-27"));
         assert!(s.contains("opens on 2026-12-01 (4 days"), "{s}");

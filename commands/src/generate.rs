@@ -13,12 +13,15 @@ pub struct LargeSpec {
     pub payers: usize,
     pub codes_per_payer: usize,
     pub years: i32,
+    /// Every code's latest rate starts on the first of next month (an agreed raise not yet in
+    /// force), the history ending a month later than usual.
+    pub latest_next_month: bool,
 }
 
 impl Default for LargeSpec {
     /// The size named by the performance targets: 40 payers, 20 codes, ten years monthly.
     fn default() -> Self {
-        LargeSpec { payers: 40, codes_per_payer: 20, years: 10 }
+        LargeSpec { payers: 40, codes_per_payer: 20, years: 10, latest_next_month: false }
     }
 }
 
@@ -84,7 +87,12 @@ pub async fn large_practice(ctx: &Ctx, tenant: &Tenant, spec: LargeSpec) -> Resu
         for (k, code) in codes.iter().enumerate() {
             let mut amount = 6_000 + (rng.next() % 8_000) as i64 + k as i64 * 100;
             let mut month = first_month;
-            while month <= today {
+            let last = if spec.latest_next_month {
+                today.with_day(1).and_then(|d| d.checked_add_months(chrono::Months::new(1))).expect("date in range")
+            } else {
+                today
+            };
+            while month <= last {
                 rows.push((code.clone(), Cents(amount), month));
                 // Mostly small raises, sometimes flat, never above the accepted maximum.
                 amount = (amount + (rng.next() % 300) as i64 - 50).clamp(1_000, 190_000);

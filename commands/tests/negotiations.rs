@@ -283,11 +283,11 @@ async fn outcomes_record_rates_and_the_yearly_increase() {
     assert!(!o.closed);
     assert_eq!(o.yearly_increase_cents, Cents((650 * 10 + 400 * 5) * 48));
 
-    // Accepting without rates takes the offer; it is already in the rate history, so nothing new
-    // is written, and the increase is still measured from the rates when the case opened.
+    // Accepting without rates takes the offer, which only now enters the rate history (from the
+    // date it came with); the increase is still measured from the rates when the case opened.
     let Outcome::NegotiationOutcome(o) = ok(&ctx, p, "/negotiate outcome Cigna accepted").await else { panic!() };
     assert!(o.closed);
-    assert!(o.rows.iter().all(|r| !r.recorded));
+    assert!(o.rows.iter().all(|r| r.recorded));
     let r90837 = o.rows.iter().find(|r| r.cpt == "90837").unwrap();
     assert_eq!(
         (r90837.before_cents, r90837.new_cents, r90837.increase_pct),
@@ -325,7 +325,7 @@ async fn refused_moves_say_why_and_change_nothing() {
     assert!(e(run(&ctx, "demo", "/negotiate outcome Cigna denied rates:5%").await).contains("no new rates"));
     assert!(e(run(&ctx, "demo", "/negotiate outcome Cigna accepted rates:\"90837=abc\"").await).contains("90837"));
     assert!(e(run(&ctx, "demo", "/negotiate start Aetna ask:\"90837=100\"").await).contains("not above the current"));
-    assert!(e(run(&ctx, "demo", "/draft request Medicare").await).contains("exit-notice"));
+    assert!(e(run(&ctx, "demo", "/draft request Medicare").await).contains("opt out"));
     assert!(e(run(&ctx, "demo", "/draft memo Cigna").await).contains("contract-questions"));
     assert_eq!(ctx.store.audit_trail(1, 1000).await.unwrap().len(), before, "a refused command writes nothing");
 }

@@ -360,6 +360,14 @@ fn slug(s: &str) -> String {
 pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
     let kind: DraftKind = inv.parsed("kind")?.expect("kind is required by the catalogue");
     let payer = resolve_payer(ctx, practice, inv.required("payer")?).await?;
+    if payer.kind == PayerKind::Medicare {
+        // Traditional Medicare has no network to leave and nothing to negotiate.
+        return Err(AppError::user(format!(
+            "{} is traditional Medicare: one schedule for everyone in your locality, the benchmark for your other payers, with nothing to negotiate and no network to leave. To stop billing it, clinicians opt out (an opt-out affidavit to your Medicare contractor, binding for two years, then private contracts with Medicare clients), so there is no {} to draft",
+            payer.name,
+            kind.label()
+        )));
+    }
     if !payer.kind.is_negotiable() && kind != DraftKind::ExitNotice {
         return Err(AppError::user(format!(
             "{} does not negotiate rates ({}), so there is no {} to draft; the exit-notice draft applies if you leave its panel",
@@ -386,6 +394,11 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             return Err(AppError::user("date: only the exit-notice draft takes a date (the last day in network)"));
         }
         let notice = (d - today).num_days();
+        if notice < 0 {
+            return Err(AppError::user(format!(
+                "date: {d} is in the past; give the last day in network still ahead (today is {today}), at least {EXIT_NOTICE_MIN_DAYS} days out"
+            )));
+        }
         if notice < EXIT_NOTICE_MIN_DAYS {
             warnings.push(format!(
                 "{d} is {notice} days away: clients should get {EXIT_NOTICE_MIN_DAYS} to {EXIT_NOTICE_MAX_DAYS} days' notice, and the contract may require more; check its termination clause"

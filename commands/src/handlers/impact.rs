@@ -82,6 +82,17 @@ pub struct ImpactReport {
 
 pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
     let payer = resolve_payer(ctx, practice, inv.required("payer")?).await?;
+    if !payer.kind.is_negotiable() {
+        return Err(AppError::user(format!(
+            "{} pays a fixed schedule ({}), so there is no raise to model: it is the benchmark your other payers are compared with (see /rates)",
+            payer.name,
+            if payer.kind == crate::domain::PayerKind::Medicare {
+                "the same Medicare amounts for everyone in your locality"
+            } else {
+                "set by the state"
+            }
+        )));
+    }
     let increase = Increase::parse(inv.required("increase")?)?;
     let codes = ctx.store.practice_code_rates(practice.id, practice_today(ctx, practice)).await?;
     let rows: Vec<ImpactRow> = codes

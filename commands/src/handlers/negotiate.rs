@@ -468,7 +468,8 @@ pub struct OutcomeRow {
     pub increase_pct: Option<f64>,
     pub weekly_volume: i64,
     pub yearly_cents: Option<Cents>,
-    /// False when the rate history already had this amount in effect (nothing new written).
+    /// True when the rate was added to the rate history (an agreement that changes the rate);
+    /// a counter-offer is never recorded there.
     pub recorded: bool,
 }
 
@@ -478,6 +479,10 @@ pub struct OutcomeRecorded {
     pub result: PayerResult,
     pub on: NaiveDate,
     pub effective: Option<NaiveDate>,
+    /// The review agreed with the rates, when there is one.
+    pub review_on: Option<NaiveDate>,
+    #[serde(skip)]
+    pub today: NaiveDate,
     pub rows: Vec<OutcomeRow>,
     pub yearly_increase_cents: Cents,
     pub weeks_per_year: i64,
@@ -507,8 +512,24 @@ pub async fn outcome(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result
 
     let explicit_effective = inv.has("effective");
     let effective = inv.date("effective")?.unwrap_or(on);
-    // The new rates per code: given, else the offer being accepted, else the ask.
-    let new_rates: Vec<(String, Cents)> = match result {
+    let review_on = match inv.opt("review") {
+        None => None,
+        Some(_) if result != PayerResult::Accepted => {
+            return Err(AppError::user("review: goes with an agreement (result:accepted); leave it out here"))
+        }
+        Some(text) => Some(review_date(text, effective)?),
+    };
+    if let Some(r) = review_on {
+        if r <= on {
+            return Err(AppError::user(format!(
+                "review: {r} is not after the agreement on {on}; give the agreed review date, like review:6m or review:2027-06-01"
+            )));
+        }
+    }
+    let offers = ctx.store.case_offers(&case).await?;
+    // The rates per code with the date each applies from: given, else the offer being accepted
+    // (with its own date), else the ask.
+    let new_rates: Vec<(String, Cents, NaiveDate)> = match result {
         PayerResult::Denied => {
             if given.is_some() || inv.has("effective") {
                 return Err(AppError::user("A denial brings no new rates; leave out rates: and effective:"));
@@ -522,23 +543,24 @@ pub async fn outcome(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result
                     payer.name
                 )));
             };
-            rates_from(list, &codes)
+            rates_from(list, &codes).into_iter().map(|(c, a)| (c, a, effective)).collect()
         }
         PayerResult::Accepted => match &given {
-            Some(list) => rates_from(list, &codes),
-            None => {
-                let take_offer =
-                    case.stage == Stage::CounterOfferReceived && codes.iter().any(|c| c.offered_cents.is_some());
-                codes
+            Some(list) => rates_from(list, &codes).into_iter().map(|(c, a)| (c, a, effective)).collect(),
+            None if case.stage == Stage::CounterOfferReceived && !offers.is_empty() => {
+                let mut out: Vec<(String, Cents, NaiveDate)> = offers
                     .iter()
-                    .map(|c| {
-                        (
-                            c.cpt.clone(),
-                            if take_offer { c.offered_cents.unwrap_or(c.requested_cents) } else { c.requested_cents },
-                        )
+                    .map(|o| {
+                        (o.cpt.clone(), o.offered_cents, if explicit_effective { effective } else { o.effective_date })
                     })
-                    .collect()
+                    .collect();
+                for c in codes.iter().filter(|c| !offers.iter().any(|o| o.cpt == c.cpt)) {
+                    out.push((c.cpt.clone(), c.requested_cents, effective));
+                }
+                out.sort();
+                out
             }
+            None => codes.iter().map(|c| (c.cpt.clone(), c.requested_cents, effective)).collect(),
         },
     };
     if result != PayerResult::Denied && new_rates.is_empty() {
@@ -550,25 +572,15 @@ pub async fn outcome(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result
 
     let mut rows = Vec::new();
     let mut to_write = Vec::new();
-    for (cpt, amount) in &new_rates {
+    for (cpt, amount, from) in &new_rates {
         let history = ctx.store.rate_history(payer.id, Some(cpt)).await?;
-        let in_effect = crate::store::rates::current_from_history(&history, effective).map(|c| c.amount);
+        let in_effect = crate::store::rates::current_from_history(&history, *from).map(|c| c.amount);
         let case_code = codes.iter().find(|c| &c.cpt == cpt);
         let before = case_code.and_then(|c| c.start_cents).or(in_effect);
-        // Accepting an offer that was recorded with its own effective date (a counter-offer)
-        // writes nothing new, unless an effective date is given.
-        let earlier = if explicit_effective {
-            None
-        } else {
-            history.iter().find(|r| r.amount == *amount && r.effective_date >= case.opened_on).map(|r| r.effective_date)
-        };
-        let (recorded, from) = match earlier {
-            Some(d) => (false, d),
-            None if in_effect == Some(*amount) => (false, effective),
-            None => (true, effective),
-        };
+        // Only an agreement enters the rate history, and the same rate again adds no row.
+        let recorded = result == PayerResult::Accepted && in_effect != Some(*amount);
         if recorded {
-            to_write.push((cpt.clone(), *amount));
+            to_write.push((cpt.clone(), *amount, *from));
         }
         let increase = before.map(|b| *amount - b);
         let weekly_volume = weekly.get(cpt).copied().unwrap_or(0);
@@ -576,7 +588,7 @@ pub async fn outcome(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result
             cpt: cpt.clone(),
             before_cents: before,
             new_cents: *amount,
-            effective: from,
+            effective: *from,
             requested_cents: case_code.map(|c| c.requested_cents),
             increase_cents: increase,
             increase_pct: increase.zip(before).and_then(|(i, b)| percent_of(i, b)),
@@ -589,15 +601,15 @@ pub async fn outcome(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result
         kind: result.event(),
         on,
         note,
-        offered: if result == PayerResult::Countered { new_rates.clone() } else { vec![] },
+        offered: if result == PayerResult::Countered {
+            new_rates.iter().map(|(c, a, _)| (c.clone(), *a)).collect()
+        } else {
+            vec![]
+        },
         rates: to_write,
         effective,
-        source: format!(
-            "{} by {} (negotiation opened {})",
-            if result == PayerResult::Countered { "counter-offer" } else { "agreed" },
-            payer.name,
-            case.opened_on
-        ),
+        review_on,
+        source: format!("agreed by {} (negotiation opened {})", payer.name, case.opened_on),
     };
     let moved = ctx.store.record_payer_answer(&case, &answer, &audit(ctx, inv, practice)).await?;
     let events = ctx.store.case_events(&case).await?;
@@ -607,6 +619,8 @@ pub async fn outcome(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result
         result,
         on,
         effective: (result != PayerResult::Denied).then_some(effective),
+        review_on,
+        today,
         rows,
         yearly_increase_cents: yearly,
         weeks_per_year: practice.weeks_per_year,
@@ -614,6 +628,25 @@ pub async fn outcome(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result
         closed: moved.after.is_closed(),
         next: schedule::next_action(moved.after, &dated(&events), today).map(|n| NextStep::new(n, &payer.name, today)),
     }))
+}
+
+/// `review:2027-06-01`, or `review:6m` / `review:"6 months"` after the agreed rates start.
+fn review_date(text: &str, effective: NaiveDate) -> Result<NaiveDate, AppError> {
+    let t = text.trim().to_ascii_lowercase();
+    if let Ok(d) = t.parse::<NaiveDate>() {
+        return Ok(d);
+    }
+    let digits: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let unit = t[digits.len()..].trim();
+    match (digits.parse::<u32>(), unit) {
+        (Ok(n @ 1..=36), "m" | "mo" | "month" | "months") => {
+            Ok(effective.checked_add_months(chrono::Months::new(n)).unwrap_or(effective))
+        }
+        _ => Err(AppError::user(format!(
+            "review: `{}` is not a date or a number of months; write review:2027-06-01 or review:6m",
+            text.trim()
+        ))),
+    }
 }
 
 /// Rates from a list: per-code amounts, and a percentage applied to each asked code's rate
@@ -817,11 +850,21 @@ impl EventLogged {
         if self.closed {
             text.push_str(" The case is closed.");
         }
-        let r = Reply::new(format!("{}: {} logged", self.payer, self.event.key()))
+        let q = quoted(&self.payer);
+        let mut r = Reply::new(format!("{}: {} logged", self.payer, self.event.key()))
             .tone(Tone::Success)
             .text(text)
             .notes("Note", self.note.iter().cloned().collect())
             .notes("Next step", next_lines(&self.next));
+        if self.event == EventKind::WalkedAway {
+            r = r
+                .text(format!(
+                    "It counts in /walkaway's history. If you are leaving the panel, set {}'s status to dropped, so it leaves your ranking and revenue totals.",
+                    self.payer
+                ))
+                .action("Set status dropped", format!("/payer edit name:{q} status:dropped"))
+                .action("Draft the client notice", format!("/draft exit-notice payer:{q}"));
+        }
         with_next_actions(r, &self.payer, &self.next)
     }
 }
@@ -869,15 +912,36 @@ impl OutcomeRecorded {
                     row.yearly_cents.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
                 ]);
             }
+            let worth = format!(
+                "{} a year at your volume ({} weeks), against the rates when the case opened",
+                signed(self.yearly_increase_cents),
+                self.weeks_per_year
+            );
             r = r
-                .text(format!(
-                    "The new rates are in the rate history: {} a year at your volume ({} weeks), against the rates when the case opened.",
-                    signed(self.yearly_increase_cents),
-                    self.weeks_per_year
-                ))
+                .text(match self.result {
+                    PayerResult::Countered => format!(
+                        "Their offer is kept on the case, not in your rate history: your rates stay as they are until you accept it. Taken as it is, it would be worth {worth}."
+                    ),
+                    _ => {
+                        let later: Vec<String> = self
+                            .rows
+                            .iter()
+                            .filter(|r| r.recorded && r.effective > self.today)
+                            .map(|r| format!("{} from {}", r.cpt, r.effective))
+                            .collect();
+                        let mut t = format!("The agreed rates are in the rate history: {worth}.");
+                        if !later.is_empty() {
+                            t.push_str(&format!(
+                                " Until they start ({}), /rates shows the rates in force with the agreed ones beside them.",
+                                later.join(", ")
+                            ));
+                        }
+                        t
+                    }
+                })
                 .table(t);
             let unchanged: Vec<&str> = self.rows.iter().filter(|r| !r.recorded).map(|r| r.cpt.as_str()).collect();
-            if !unchanged.is_empty() {
+            if self.result == PayerResult::Accepted && !unchanged.is_empty() {
                 r = r.text(format!(
                     "Already in the rate history at that amount, not added again: {}.",
                     unchanged.join(", ")
@@ -886,13 +950,17 @@ impl OutcomeRecorded {
         }
         let q = quoted(&self.payer);
         r = match self.result {
-            PayerResult::Accepted => r.text("The case is closed. Ask for the signed amendment or fee schedule in writing."),
+            PayerResult::Accepted => {
+                let next = match self.review_on {
+                    Some(d) => format!(" The review agreed for {d} is the next time to ask; reminders will follow."),
+                    None => " The next opening is the following renewal.".to_string(),
+                };
+                r.text(format!("The case is closed. Ask for the signed amendment or fee schedule in writing.{next}"))
+            }
             PayerResult::Countered => r
-                .text("Payers often load their counter-offer as the new schedule, so it is recorded as such; answer it with a counter-proposal, or accept it.")
+                .text("Answer it with a counter-proposal (your ask, or a middle you can live with), or accept it.")
                 .action("Accept the offer", format!("/negotiate outcome payer:{q} result:accepted")),
-            PayerResult::Denied => r.text(
-                "A first no is common: ask for the reasons, and propose a smaller raise now with a review in six months, or phased or volume-tiered rates.",
-            ),
+            PayerResult::Denied => r.text(analysis::DENIAL_ADVICE),
         };
         r = r.notes("Next step", next_lines(&self.next));
         with_next_actions(r, &self.payer, &self.next).action("Rate history", format!("/rate history payer:{q}"))

@@ -2,7 +2,7 @@
 //! every payer ranked by what it pays relative to Medicare.
 
 use super::{practice_today, resolve_payer, Outcome};
-use crate::analysis::{self, CodeFacts, Flag, PayerTiming};
+use crate::analysis::{self, CodeFacts, Flag, LastCase, PayerTiming};
 use crate::context::{Ctx, RatesKey};
 use crate::domain::{div_round_half_up, percent_of, Cents, Credential, PayerKind, PayerStatus, Setting};
 use crate::error::AppError;
@@ -69,6 +69,17 @@ pub struct RateRowReport {
     pub ask: Option<AskFigure>,
     pub weekly_volume: i64,
     pub yearly_impact_cents: Option<Cents>,
+    /// An agreed rate that starts after today (the rate above stays in force until then).
+    pub agreed_cents: Option<Cents>,
+    pub agreed_from: Option<NaiveDate>,
+}
+
+/// A code with only an agreed rate, starting later (nothing in force yet).
+#[derive(Debug, Clone, Serialize)]
+pub struct AgreedOnly {
+    pub cpt: String,
+    pub agreed_cents: Cents,
+    pub agreed_from: NaiveDate,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -83,6 +94,9 @@ pub struct RatesReport {
     pub yearly_impact_cents: Cents,
     pub weighted_pct_of_medicare: Option<f64>,
     pub next_step: String,
+    /// After an agreement: the next opening, until which the suggested ask waits.
+    pub ask_waits_until: Option<NaiveDate>,
+    pub agreed_later: Vec<AgreedOnly>,
     pub market_source: &'static str,
     /// Set when the report came through the report cache: everything its reply depends on.
     #[serde(skip)]
@@ -108,7 +122,12 @@ pub struct RankingReport {
     pub practice: String,
     pub as_of: NaiveDate,
     pub medicare: Benchmark,
+    /// Every payer except those being applied to.
     pub payers: Vec<RankedPayer>,
+    /// Payers being applied to: no revenue yet, listed apart.
+    pub prospects: Vec<RankedPayer>,
+    /// Yearly revenue from the payers the practice is in network with.
+    pub in_network_yearly_revenue_cents: Cents,
 }
 
 /// The benchmark the practice compares against, or what to set up first.
@@ -176,7 +195,8 @@ pub(crate) async fn report_for(
     let today = practice_today(ctx, practice);
     let peers: Vec<PayerKind> = PayerKind::ALL.into_iter().filter(|k| k.is_negotiable()).collect();
     let (codes, best) = ctx.store.payer_rates_with_peers(practice.id, payer.id, &peers, today).await?;
-    Ok(payer_report(ctx, practice, payer, &codes, &best, bench, today))
+    let last_case = ctx.store.latest_case_for(practice.id, payer.id).await?.map(|c| LastCase::from(&c));
+    Ok(payer_report(ctx, practice, payer, &codes, &best, bench, last_case, today))
 }
 
 pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
@@ -206,6 +226,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
 
 /// `codes` are the payer's own; `best` the best peer rate per code (fixed schedules such as
 /// Medicare and Medicaid are the benchmark, not peers to match).
+#[allow(clippy::too_many_arguments)]
 pub fn payer_report(
     ctx: &Ctx,
     practice: &Practice,
@@ -213,15 +234,26 @@ pub fn payer_report(
     codes: &[CodeRate],
     best: &[(String, String, Cents)],
     medicare: Benchmark,
+    last_case: Option<LastCase>,
     today: NaiveDate,
 ) -> RatesReport {
     let best: HashMap<&str, (&str, Cents)> =
         best.iter().map(|(cpt, name, cents)| (cpt.as_str(), (name.as_str(), *cents))).collect();
     let mut rows = Vec::new();
+    let mut agreed_later = Vec::new();
     let mut total_impact = Cents::ZERO;
     let (mut weighted_rate, mut weighted_mcr) = (0i128, 0i128);
     for c in codes.iter().filter(|c| c.payer_id == payer.id) {
-        let Some(cur) = c.current else { continue };
+        let Some(cur) = c.current else {
+            if let Some(p) = c.pending {
+                agreed_later.push(AgreedOnly {
+                    cpt: c.cpt.clone(),
+                    agreed_cents: p.amount,
+                    agreed_from: p.effective_date,
+                });
+            }
+            continue;
+        };
         let description = ctx.medicare.code(&c.cpt).map(|i| i.description.clone()).unwrap_or_default();
         let (mcr, note) = medicare_for(ctx, &medicare, &c.cpt);
         let market_ref = market::reference(&c.cpt);
@@ -233,7 +265,8 @@ pub fn payer_report(
             best_other,
             market_mid: market_ref.map(|m| m.mid),
         };
-        let flags = analysis::flags(&facts, today);
+        // A fixed schedule (Medicare, Medicaid) is a benchmark: no flags to act on.
+        let flags = if payer.kind.is_negotiable() { analysis::flags(&facts, today) } else { vec![] };
         let ask = analysis::suggested_ask(payer.kind, &facts);
         let yearly = ask.as_ref().map(|a| analysis::yearly(a.increase, c.weekly_volume, practice.weeks_per_year));
         if let Some(y) = yearly {
@@ -272,6 +305,8 @@ pub fn payer_report(
             }),
             weekly_volume: c.weekly_volume,
             yearly_impact_cents: yearly,
+            agreed_cents: c.pending.map(|p| p.amount),
+            agreed_from: c.pending.map(|p| p.effective_date),
         });
     }
     let stale_since = rows
@@ -288,8 +323,10 @@ pub fn payer_report(
         status: payer.status,
         renewal_date: payer.renewal_date,
         notice_days: payer.notice_days,
+        last_case,
     };
-    let next_step = if rows.is_empty() {
+    let ask_waits_until = analysis::agreed_hold(&timing, today).map(|(d, _, _)| d);
+    let next_step = if rows.is_empty() && agreed_later.is_empty() {
         let q = if payer.name.contains(' ') { format!("\"{}\"", payer.name) } else { payer.name.clone() };
         format!("No rates recorded for {} yet: add them with /rate set payer:{q} cpt:90837 amount:118.50", payer.name)
     } else {
@@ -308,6 +345,8 @@ pub fn payer_report(
         yearly_impact_cents: total_impact,
         weighted_pct_of_medicare,
         next_step,
+        ask_waits_until,
+        agreed_later,
         market_source: market::CITATION,
         cache_key: None,
     }
@@ -363,7 +402,21 @@ pub fn ranking(
             .total_cmp(&a.pct_of_medicare.unwrap_or(f64::NEG_INFINITY))
             .then_with(|| a.payer.cmp(&b.payer))
     });
-    RankingReport { practice: practice.name.clone(), as_of: today, medicare, payers: ranked }
+    // Payers being applied to bring no revenue yet: they are prospects, not panels.
+    let (prospects, ranked): (Vec<RankedPayer>, Vec<RankedPayer>) =
+        ranked.into_iter().partition(|p| p.status == PayerStatus::Applying);
+    let in_network_yearly_revenue_cents = ranked
+        .iter()
+        .filter(|p| p.status == PayerStatus::InNetwork)
+        .fold(Cents::ZERO, |a, p| a + p.yearly_revenue_cents);
+    RankingReport {
+        practice: practice.name.clone(),
+        as_of: today,
+        medicare,
+        payers: ranked,
+        prospects,
+        in_network_yearly_revenue_cents,
+    }
 }
 
 fn pct(p: Option<f64>) -> String {
@@ -419,6 +472,18 @@ impl RatesReport {
             ]);
         }
         r = r.table(t);
+        let mut agreed: Vec<String> = self
+            .rows
+            .iter()
+            .filter_map(|row| {
+                let (a, from) = (row.agreed_cents?, row.agreed_from?);
+                Some(format!("{}: {} in force; agreed {a} from {from}", row.cpt, row.rate_cents))
+            })
+            .collect();
+        agreed.extend(
+            self.agreed_later.iter().map(|a| format!("{}: agreed {} from {}", a.cpt, a.agreed_cents, a.agreed_from)),
+        );
+        r = r.notes("Agreed, not yet in force", agreed);
         let mut flags = Vec::new();
         for row in &self.rows {
             for f in &row.flags {
@@ -450,7 +515,11 @@ impl RatesReport {
                     })
                 })
                 .collect();
-            r = r.notes("Suggested ask", asks);
+            let title = match self.ask_waits_until {
+                Some(d) => format!("Suggested ask, for the next opening on {d}"),
+                None => "Suggested ask".to_string(),
+            };
+            r = r.notes(title, asks);
             r = r.text(format!(
                 "If granted: +{} a year at your volume{}.",
                 self.yearly_impact_cents,
@@ -462,7 +531,8 @@ impl RatesReport {
             r = r.tone(Tone::Info);
         }
         r = r.notes("Next step", vec![self.next_step.clone()]);
-        if self.negotiable {
+        // After an agreement the ask waits: no call to action until the next opening.
+        if self.negotiable && self.ask_waits_until.is_none() {
             r = r.action("Draft the request", format!("/draft request payer:{q}"));
             r = r.action("Start a negotiation", format!("/negotiate start payer:{q}"));
         }
@@ -475,7 +545,7 @@ impl RankingReport {
     pub fn reply(&self) -> Reply {
         let mut r = Reply::new(format!("{}: payers ranked by % of Medicare", self.practice))
             .text(benchmark_line(&self.medicare));
-        if self.payers.is_empty() {
+        if self.payers.is_empty() && self.prospects.is_empty() {
             return r
                 .text("No payers yet: add them with /payer add name:Cigna kind:commercial")
                 .action("Add a payer", "/payer add name:\"Payer name\" kind:commercial");
@@ -506,11 +576,21 @@ impl RankingReport {
         }
         r = r.table(t);
         let mut notes = Vec::new();
+        notes.push(format!(
+            "Yearly revenue from the payers you are in network with: {}.",
+            self.in_network_yearly_revenue_cents
+        ));
+        if self.payers.iter().any(|p| p.status != PayerStatus::InNetwork) {
+            notes.push("Payers you are not in network with (dropped, out of network) are shown but left out of the revenue total and of what to work on first.".to_string());
+        }
         if self.payers.iter().any(|p| !p.volume_weighted && p.pct_of_medicare.is_some()) {
             notes.push("* no weekly volume recorded: a plain average over codes (add volume with /payer edit volume:\"90837=10\")".to_string());
         }
-        let negotiable: Vec<&RankedPayer> =
-            self.payers.iter().filter(|p| p.kind.is_negotiable() && p.pct_of_medicare.is_some()).collect();
+        let negotiable: Vec<&RankedPayer> = self
+            .payers
+            .iter()
+            .filter(|p| p.kind.is_negotiable() && p.status == PayerStatus::InNetwork && p.pct_of_medicare.is_some())
+            .collect();
         if let (Some(top), Some(bottom)) = (negotiable.first(), negotiable.last()) {
             if negotiable.len() > 1 {
                 notes.push(format!(
@@ -523,6 +603,16 @@ impl RankingReport {
             }
         }
         r = r.notes("Notes", notes);
+        r = r.notes(
+            "Prospects (applying, not signed yet)",
+            self.prospects
+                .iter()
+                .map(|p| match p.pct_of_medicare {
+                    Some(_) => format!("{}: offered {} of Medicare; negotiate before you sign", p.payer, pct(p.pct_of_medicare)),
+                    None => format!("{}: no rates offered yet", p.payer),
+                })
+                .collect(),
+        );
         if let Some(bottom) = negotiable.last() {
             let q = if bottom.payer.contains(' ') { format!("\"{}\"", bottom.payer) } else { bottom.payer.clone() };
             r = r.action(format!("Examine {}", bottom.payer), format!("/rates payer:{q}"));

@@ -31,6 +31,10 @@ pub struct StrategyReport {
     pub ask_total_yearly_cents: Cents,
     pub weighted_pct_of_medicare: Option<f64>,
     pub timing: String,
+    /// False for a fixed schedule (Medicare, Medicaid): a benchmark, nothing to negotiate.
+    pub negotiable: bool,
+    /// After an agreement: the next opening, until which there is nothing to ask.
+    pub ask_waits_until: Option<chrono::NaiveDate>,
 }
 
 fn approach(kind: PayerKind) -> (&'static str, Vec<&'static str>) {
@@ -106,7 +110,8 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         "A first negotiation: raises of 5-25% are typical.".to_string()
     };
     let utilization = file.utilization_for(&payer.name);
-    let readiness = vec![
+    let negotiable = payer.kind.is_negotiable();
+    let readiness = if !negotiable { vec![] } else { vec![
         Readiness {
             item: "contracting contact",
             ready: payer.contact_name.is_some() || payer.contact_email.is_some(),
@@ -150,7 +155,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
                 file.credentials.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(", ")
             },
         },
-    ];
+    ] };
     let stale_since = report
         .rows
         .iter()
@@ -166,6 +171,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             status: payer.status,
             renewal_date: payer.renewal_date,
             notice_days: payer.notice_days,
+            last_case: cases.first().map(analysis::LastCase::from),
         },
         &payer.name,
         report.rows.iter().any(|r| !r.flags.is_empty()),
@@ -177,12 +183,14 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         kind: payer.kind,
         approach: text.to_string(),
         levers,
-        avoid: AVOID.to_vec(),
+        avoid: if negotiable { AVOID.to_vec() } else { vec![] },
         expected,
         readiness,
         ask_total_yearly_cents: report.yearly_impact_cents,
         weighted_pct_of_medicare: report.weighted_pct_of_medicare,
         timing,
+        negotiable,
+        ask_waits_until: report.ask_waits_until,
     }))
 }
 
@@ -198,8 +206,16 @@ impl StrategyReport {
         } else {
             r = r.text(self.expected.clone());
         }
+        if !self.negotiable {
+            // A benchmark, not a negotiation: no case file, no script, no ask.
+            return r
+                .notes("How to use it", self.levers.iter().map(|s| s.to_string()).collect())
+                .notes("When", vec![self.timing.clone()])
+                .action("Compare your payers", "/rates");
+        }
         let ready = self.readiness.iter().filter(|x| x.ready).count();
-        r.notes("Your leverage", self.levers.iter().map(|s| s.to_string()).collect())
+        let r = r
+            .notes("Your leverage", self.levers.iter().map(|s| s.to_string()).collect())
             .notes(
                 format!("Your case file ({ready} of {} ready)", self.readiness.len()),
                 self.readiness
@@ -208,8 +224,11 @@ impl StrategyReport {
                     .collect(),
             )
             .notes("What does not work", self.avoid.iter().map(|s| s.to_string()).collect())
-            .notes("When", vec![self.timing.clone()])
-            .action("Phone script", format!("/draft call payer:{q}"))
+            .notes("When", vec![self.timing.clone()]);
+        if self.ask_waits_until.is_some() {
+            return r.action("Timing", "/timing");
+        }
+        r.action("Phone script", format!("/draft call payer:{q}"))
             .action("Start a negotiation", format!("/negotiate start payer:{q}"))
     }
 }

@@ -2,7 +2,7 @@
 //! windows, contracts not yet signed, rates due for review, and a new Medicare year.
 
 use super::{practice_today, Outcome};
-use crate::analysis::{renewal_window, STALE_AFTER_YEARS};
+use crate::analysis::{self, renewal_window, LastCase, NextRound, PayerTiming, STALE_AFTER_YEARS};
 use crate::context::Ctx;
 use crate::domain::{dates, percent_of, Credential, PayerStatus};
 use crate::error::AppError;
@@ -22,6 +22,8 @@ pub enum OpeningKind {
     RenewalWindowOpen,
     RenewalWindowOpens,
     RateReviewDue,
+    /// After an agreement: the agreed review, or the next renewal window.
+    NextRound,
     NewMedicareYear,
 }
 
@@ -49,8 +51,35 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
     let horizon = today + chrono::Duration::days(horizon_days);
     let payers = ctx.store.list_payers(practice.id).await?;
     let codes = ctx.store.practice_code_rates(practice.id, today).await?;
+    let cases = ctx.store.latest_cases(practice.id).await?;
     let mut openings = Vec::new();
     for p in payers.iter().filter(|p| p.kind.is_negotiable()) {
+        let timing = PayerTiming {
+            kind: p.kind,
+            status: p.status,
+            renewal_date: p.renewal_date,
+            notice_days: p.notice_days,
+            last_case: cases.iter().find(|c| c.payer_id == p.id).map(LastCase::from),
+        };
+        // Just agreed: nothing is timely before the next opening, which is the one entry.
+        if let Some((next, why, agreed)) = analysis::agreed_hold(&timing, today) {
+            if next <= horizon {
+                openings.push(Opening {
+                    date: next,
+                    kind: OpeningKind::NextRound,
+                    payer: Some(p.name.clone()),
+                    what: format!(
+                        "rates agreed on {agreed}; next opening: {}",
+                        match why {
+                            NextRound::AgreedReview => "the review agreed".to_string(),
+                            NextRound::RenewalWindow => format!("renewal window ({} days before the anniversary)", p.notice_days),
+                            NextRound::YearAfter => "a year after the agreement".to_string(),
+                        }
+                    ),
+                });
+            }
+            continue;
+        }
         match p.status {
             PayerStatus::Applying => openings.push(Opening {
                 date: today,

@@ -53,6 +53,11 @@ pub struct WalkawayScorecard {
     pub yearly_revenue_cents: Cents,
     pub unique_patients: Option<i64>,
     pub before_leaving: Vec<String>,
+    #[serde(skip)]
+    pub negotiable: bool,
+    /// Traditional Medicare has no network to leave (one opts out instead).
+    #[serde(skip)]
+    pub has_network: bool,
 }
 
 fn bp(v: i64) -> String {
@@ -173,7 +178,9 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
 
     // 5. Repeated good-faith attempts without movement.
     let cases = ctx.store.cases_for_payer(practice.id, payer.id).await?;
-    let fruitless = cases.iter().filter(|c| matches!(c.stage, Stage::Denied | Stage::Withdrawn)).count();
+    // A walk-away is the end of attempts that did not move the payer: it counts with them.
+    let fruitless =
+        cases.iter().filter(|c| matches!(c.stage, Stage::Denied | Stage::Withdrawn | Stage::WalkedAway)).count();
     let moved = cases.iter().filter(|c| c.stage == Stage::Accepted).count();
     flags.push(RedFlag {
         flag: "repeated attempts without movement",
@@ -187,7 +194,11 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         evidence: if cases.is_empty() {
             "no negotiation recorded yet".into()
         } else {
-            format!("{} negotiation(s): {fruitless} denied or withdrawn, {moved} agreed", cases.len())
+            format!(
+                "{} negotiation{}: {fruitless} denied, withdrawn or walked away from, {moved} agreed",
+                cases.len(),
+                if cases.len() == 1 { "" } else { "s" }
+            )
         },
         to_record: None,
     });
@@ -233,6 +244,8 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         yearly_revenue_cents,
         unique_patients,
         before_leaving,
+        negotiable: payer.kind.is_negotiable(),
+        has_network: payer.kind != crate::domain::PayerKind::Medicare,
     }))
 }
 
@@ -251,7 +264,7 @@ impl WalkawayScorecard {
         }
         let missing: Vec<String> =
             self.flags.iter().filter_map(|f| f.to_record.as_ref().map(|r| format!("{}: {r}", f.flag))).collect();
-        Reply::new(format!("Walk-away scorecard: {} ({} of {} known flags red)", self.payer, self.red, self.known))
+        let r = Reply::new(format!("Walk-away scorecard: {} ({} of {} known flags red)", self.payer, self.red, self.known))
             .tone(if self.red >= 3 { Tone::Warning } else { Tone::Info })
             .table(t)
             .text(self.recommendation.clone())
@@ -260,8 +273,12 @@ impl WalkawayScorecard {
             .footer(format!(
                 "{} brings about {} a year at today's rates and volume.",
                 self.payer, self.yearly_revenue_cents
-            ))
-            .action("Negotiate first", format!("/negotiate start payer:{q}"))
-            .action("Draft the client notice", format!("/draft exit-notice payer:{q}"))
+            ));
+        let r = if self.negotiable { r.action("Negotiate first", format!("/negotiate start payer:{q}")) } else { r };
+        if self.has_network {
+            r.action("Draft the client notice", format!("/draft exit-notice payer:{q}"))
+        } else {
+            r
+        }
     }
 }

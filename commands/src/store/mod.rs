@@ -23,7 +23,7 @@ use std::time::Duration;
 pub use audit::{Audit, AuditEntry};
 pub use payers::{NewPayer, Payer, PayerChanges};
 pub use practices::{Practice, PracticeChanges};
-pub use rates::{CodeRate, CurrentRate, RateRow};
+pub use rates::{CodeRate, CurrentRate, PendingRate, RateRow};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 

@@ -59,6 +59,17 @@ pub struct Case {
     pub stage: Stage,
     pub opened_on: NaiveDate,
     pub closed_on: Option<NaiveDate>,
+    /// A review agreed with the rates (the next timely ask), if any.
+    pub review_on: Option<NaiveDate>,
+}
+
+/// One code of the payer's latest counter-offer, with the date it would apply from. An offer
+/// lives on the case and reaches the rate history only when accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseOffer {
+    pub cpt: String,
+    pub offered_cents: Cents,
+    pub effective_date: NaiveDate,
 }
 
 /// One code of the ask.
@@ -103,16 +114,19 @@ pub struct PayerAnswer {
     pub kind: EventKind,
     pub on: NaiveDate,
     pub note: Option<String>,
-    /// Offered rates to keep on the case (a counter-offer).
+    /// Offered rates to keep on the case (a counter-offer), never in the rate history.
     pub offered: Vec<(String, Cents)>,
-    /// Rates to add to the rate history, effective `effective`.
-    pub rates: Vec<(String, Cents)>,
+    /// Rates to add to the rate history (an agreement), each from its own date.
+    pub rates: Vec<(String, Cents, NaiveDate)>,
+    /// When the offer or agreement applies from (the default for each rate).
     pub effective: NaiveDate,
+    /// A review date agreed with the rates.
+    pub review_on: Option<NaiveDate>,
     pub source: String,
 }
 
 const CASE_COLUMNS: &str =
-    "n.id, n.practice_id, n.payer_id, p.name AS payer, n.starting_point, n.stage, n.opened_on, n.closed_on";
+    "n.id, n.practice_id, n.payer_id, p.name AS payer, n.starting_point, n.stage, n.opened_on, n.closed_on, n.review_on";
 
 fn case_from_row(r: &SqliteRow) -> Result<Case, AppError> {
     Ok(Case {
@@ -124,6 +138,7 @@ fn case_from_row(r: &SqliteRow) -> Result<Case, AppError> {
         stage: parse_col(&r.get::<String, _>("stage"), "stage")?,
         opened_on: r.get("opened_on"),
         closed_on: r.get("closed_on"),
+        review_on: r.get("review_on"),
     })
 }
 
@@ -262,6 +277,43 @@ impl Store {
             .collect())
     }
 
+    /// The payer's latest counter-offer on the case, by code.
+    pub async fn case_offers(&self, case: &Case) -> Result<Vec<CaseOffer>, AppError> {
+        let rows = sqlx::query(
+            "SELECT o.cpt, o.offered_cents, o.effective_date FROM negotiation_offers o
+             JOIN negotiations n ON n.id = o.negotiation_id
+             WHERE o.negotiation_id = ? AND n.practice_id = ? ORDER BY o.cpt",
+        )
+        .bind(case.id)
+        .bind(case.practice_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| CaseOffer {
+                cpt: r.get("cpt"),
+                offered_cents: Cents(r.get("offered_cents")),
+                effective_date: r.get("effective_date"),
+            })
+            .collect())
+    }
+
+    /// The latest case of each payer of the practice (open first, else the most recent), for
+    /// advice that depends on how the last negotiation went.
+    pub async fn latest_cases(&self, practice_id: i64) -> Result<Vec<Case>, AppError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM negotiations n JOIN payers p ON p.id = n.payer_id
+             WHERE n.practice_id = ? AND n.id = (
+                 SELECT m.id FROM negotiations m WHERE m.payer_id = n.payer_id
+                 ORDER BY m.closed_on IS NULL DESC, m.opened_on DESC, m.id DESC LIMIT 1)
+             ORDER BY n.payer_id"
+        ))
+        .bind(practice_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(case_from_row).collect()
+    }
+
     /// The case's log, by date (events of one day in the order they were recorded).
     pub async fn case_events(&self, case: &Case) -> Result<Vec<CaseEvent>, AppError> {
         let rows = sqlx::query(
@@ -310,20 +362,37 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let moved = add_event(&mut tx, case, answer.kind, answer.on, answer.note.as_deref(), audit).await?;
         for (cpt, offered) in &answer.offered {
-            // Codes outside the ask have nothing to compare the offer with; their rates still go
-            // to the rate history below.
+            // The ask's codes show the offer beside the ask; every offered code, asked or not, is
+            // kept with its date so that accepting the offer later records exactly it.
             sqlx::query("UPDATE negotiation_codes SET offered_cents = ? WHERE negotiation_id = ? AND cpt = ?")
                 .bind(offered.0)
                 .bind(case.id)
                 .bind(cpt)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query(
+                "INSERT INTO negotiation_offers (negotiation_id, cpt, offered_cents, effective_date) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (negotiation_id, cpt) DO UPDATE SET offered_cents = excluded.offered_cents,
+                     effective_date = excluded.effective_date",
+            )
+            .bind(case.id)
+            .bind(cpt)
+            .bind(offered.0)
+            .bind(answer.effective)
+            .execute(&mut *tx)
+            .await?;
         }
-        for (cpt, amount) in &answer.rates {
-            rates::insert_rate(&mut tx, case.payer_id, cpt, *amount, answer.effective, Some(&answer.source), audit)
+        for (cpt, amount, effective) in &answer.rates {
+            rates::insert_rate(&mut tx, case.payer_id, cpt, *amount, *effective, Some(&answer.source), audit).await?;
+        }
+        if answer.review_on.is_some() {
+            sqlx::query("UPDATE negotiations SET review_on = ? WHERE id = ?")
+                .bind(answer.review_on)
+                .bind(case.id)
+                .execute(&mut *tx)
                 .await?;
         }
-        let list = answer.rates.iter().map(|(c, a)| format!("{c} {a}")).collect::<Vec<_>>().join(", ");
+        let list = answer.rates.iter().map(|(c, a, e)| format!("{c} {a} from {e}")).collect::<Vec<_>>().join(", ");
         audit::record(
             &mut tx,
             audit,
@@ -335,7 +404,7 @@ impl Store {
                 answer.on,
                 moved.before.key(),
                 moved.after.key(),
-                if list.is_empty() { String::new() } else { format!("; rates {list} effective {}", answer.effective) }
+                if list.is_empty() { String::new() } else { format!("; rates {list}") }
             ),
         )
         .await?;
@@ -492,8 +561,9 @@ mod tests {
             on: d("2026-11-02"),
             note: None,
             offered: vec![],
-            rates: vec![("90837".into(), Cents(13000))],
+            rates: vec![("90837".into(), Cents(13000), d("2027-01-01"))],
             effective: d("2027-01-01"),
+            review_on: None,
             source: "test".into(),
         };
         let m = store.record_payer_answer(&case, &answer, &audit).await.unwrap();
@@ -517,8 +587,9 @@ mod tests {
             on: d("2026-10-02"),
             note: None,
             offered: vec![],
-            rates: vec![("90837".into(), Cents(13000))],
+            rates: vec![("90837".into(), Cents(13000), d("2026-10-02"))],
             effective: d("2026-10-02"),
+            review_on: None,
             source: "test".into(),
         };
         let e = store.record_payer_answer(&case, &answer, &audit).await.unwrap_err();

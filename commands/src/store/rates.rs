@@ -24,14 +24,26 @@ pub struct CurrentRate {
     pub since: NaiveDate,
 }
 
-/// One code a payer is billed for: its volume and the rate in effect today, if any.
+/// A rate on file that starts after today (an agreed raise not yet in force).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PendingRate {
+    pub amount: Cents,
+    pub effective_date: NaiveDate,
+}
+
+/// One code a payer is billed for: its volume, the rate in effect today, if any, and the latest
+/// rate on file when that one starts later.
 #[derive(Debug, Clone, Serialize)]
 pub struct CodeRate {
     pub payer_id: i64,
     pub cpt: String,
     pub weekly_volume: i64,
     pub current: Option<CurrentRate>,
+    pub pending: Option<PendingRate>,
 }
+
+/// The columns of `payer_codes` that [`Store::code_rates_from_rows`] reads.
+const SUMMARY_COLUMNS: &str = "latest_cents, latest_effective, latest_since, prior_cents, prior_effective, prior_since, prior_known";
 
 impl Store {
     /// Records one rate for a payer's code (`payer` is its id and name, for the audit line).
@@ -130,12 +142,12 @@ impl Store {
     /// One indexed read of the per-code summaries; the history is read only for a code whose
     /// latest rate starts in the future.
     pub async fn practice_code_rates(&self, practice_id: i64, today: NaiveDate) -> Result<Vec<CodeRate>, AppError> {
-        let rows = sqlx::query(
-            "SELECT pc.payer_id, pc.cpt, pc.weekly_volume, pc.latest_cents, pc.latest_effective, pc.latest_since
+        let rows = sqlx::query(&format!(
+            "SELECT pc.payer_id, pc.cpt, pc.weekly_volume, {SUMMARY_COLUMNS}
              FROM payers p JOIN payer_codes pc ON pc.payer_id = p.id
              WHERE p.practice_id = ?
-             ORDER BY pc.payer_id, pc.cpt",
-        )
+             ORDER BY pc.payer_id, pc.cpt"
+        ))
         .bind(practice_id)
         .fetch_all(self.pool())
         .await?;
@@ -144,10 +156,10 @@ impl Store {
 
     /// The codes of one payer with the rate in effect on `today`.
     pub async fn payer_code_rates(&self, payer_id: i64, today: NaiveDate) -> Result<Vec<CodeRate>, AppError> {
-        let rows = sqlx::query(
-            "SELECT payer_id, cpt, weekly_volume, latest_cents, latest_effective, latest_since
-             FROM payer_codes WHERE payer_id = ? ORDER BY cpt",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT payer_id, cpt, weekly_volume, {SUMMARY_COLUMNS}
+             FROM payer_codes WHERE payer_id = ? ORDER BY cpt"
+        ))
         .bind(payer_id)
         .fetch_all(self.pool())
         .await?;
@@ -168,11 +180,13 @@ impl Store {
             .map_err(|e| AppError::internal("encoding payer kinds", e))?;
         // Part 1: the payer's codes, each with the best peer found by walking the
         // (practice, code, rate desc) index to the first qualifying payer whose latest rate is in
-        // effect. Part 2: peers whose latest rate starts after `today` (rare); their rate in effect
-        // comes from the history and competes in Rust.
+        // effect. Part 2: peers whose latest rate starts after `today` (an agreed raise from next
+        // month): the rate in force is the prior one in the same summary row; only a peer with two
+        // rates still to come (or a summary from before the prior was kept) needs its history.
         let rows = sqlx::query(
             "SELECT 'own' AS part, c.payer_id, c.cpt, c.weekly_volume, c.latest_cents, c.latest_effective,
-                    c.latest_since, p.name AS peer_name, pc.latest_cents AS peer_cents
+                    c.latest_since, c.prior_cents, c.prior_effective, c.prior_since, c.prior_known,
+                    p.name AS peer_name, pc.latest_cents AS peer_cents
              FROM payer_codes c
              LEFT JOIN payer_codes pc ON pc.payer_id = (
                  SELECT x.payer_id FROM payer_codes x INDEXED BY payer_codes_by_rate
@@ -184,7 +198,9 @@ impl Store {
              LEFT JOIN payers p ON p.id = pc.payer_id
              WHERE c.payer_id = ?2
              UNION ALL
-             SELECT 'future_peer', pc.payer_id, pc.cpt, 0, NULL, NULL, NULL, p.name, NULL
+             SELECT 'future_peer', pc.payer_id, pc.cpt, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, p.name,
+                    CASE WHEN pc.prior_known = 1 AND (pc.prior_effective IS NULL OR pc.prior_effective <= ?3)
+                         THEN coalesce(pc.prior_cents, 0) END
              FROM payer_codes pc INDEXED BY payer_codes_by_effective JOIN payers p ON p.id = pc.payer_id
              WHERE pc.practice_id = ?1 AND pc.latest_effective > ?3 AND pc.payer_id <> ?2
                AND p.status = 'in-network' AND p.kind IN (SELECT value FROM json_each(?4))
@@ -209,15 +225,28 @@ impl Store {
                 }
                 own_rows.push(r);
             } else {
-                future.push((r.get::<i64, _>("payer_id"), r.get::<String, _>("cpt"), r.get::<String, _>("peer_name")));
+                future.push((
+                    r.get::<i64, _>("payer_id"),
+                    r.get::<String, _>("cpt"),
+                    r.get::<String, _>("peer_name"),
+                    r.get::<Option<i64>, _>("peer_cents"),
+                ));
             }
         }
-        for (peer, cpt, name) in future {
-            let Some(cur) = current_from_history(&self.rate_history(peer, Some(&cpt)).await?, today) else { continue };
+        for (peer, cpt, name, prior) in future {
+            let amount = match prior {
+                // 0: nothing was in force before the latest rate.
+                Some(0) => continue,
+                Some(cents) => Cents(cents),
+                None => match current_from_history(&self.rate_history(peer, Some(&cpt)).await?, today) {
+                    Some(cur) => cur.amount,
+                    None => continue,
+                },
+            };
             match best.iter_mut().find(|(c, _, _)| *c == cpt) {
-                Some(entry) if entry.2 >= cur.amount => {}
-                Some(entry) => *entry = (cpt, name, cur.amount),
-                None => best.push((cpt, name, cur.amount)),
+                Some(entry) if entry.2 >= amount => {}
+                Some(entry) => *entry = (cpt, name, amount),
+                None => best.push((cpt, name, amount)),
             }
         }
         let mut codes = self.code_rates_from_rows(own_rows, today).await?;
@@ -235,19 +264,34 @@ impl Store {
             let payer_id: i64 = r.get("payer_id");
             let cpt: String = r.get("cpt");
             let latest_effective: Option<NaiveDate> = r.get("latest_effective");
-            let current = match latest_effective {
-                None => None,
-                Some(eff) if eff <= today => Some(CurrentRate {
-                    amount: Cents(r.get("latest_cents")),
-                    effective_date: eff,
-                    since: r.get::<Option<NaiveDate>, _>("latest_since").unwrap_or(eff),
-                }),
-                Some(_) => {
-                    let history = self.rate_history(payer_id, Some(&cpt)).await?;
-                    current_from_history(&history, today)
+            let (current, pending) = match latest_effective {
+                None => (None, None),
+                Some(eff) if eff <= today => (
+                    Some(CurrentRate {
+                        amount: Cents(r.get("latest_cents")),
+                        effective_date: eff,
+                        since: r.get::<Option<NaiveDate>, _>("latest_since").unwrap_or(eff),
+                    }),
+                    None,
+                ),
+                Some(eff) => {
+                    let pending = Some(PendingRate { amount: Cents(r.get("latest_cents")), effective_date: eff });
+                    let prior_effective: Option<NaiveDate> = r.get("prior_effective");
+                    let current = if r.get::<i64, _>("prior_known") == 1 && prior_effective.is_none_or(|p| p <= today)
+                    {
+                        prior_effective.map(|p| CurrentRate {
+                            amount: Cents(r.get("prior_cents")),
+                            effective_date: p,
+                            since: r.get::<Option<NaiveDate>, _>("prior_since").unwrap_or(p),
+                        })
+                    } else {
+                        // Two rates still to come, or a summary older than the prior columns.
+                        current_from_history(&self.rate_history(payer_id, Some(&cpt)).await?, today)
+                    };
+                    (current, pending)
                 }
             };
-            out.push(CodeRate { payer_id, cpt, weekly_volume: r.get("weekly_volume"), current });
+            out.push(CodeRate { payer_id, cpt, weekly_volume: r.get("weekly_volume"), current, pending });
         }
         Ok(out)
     }
@@ -317,34 +361,45 @@ async fn refresh_summary(conn: &mut SqliteConnection, payer_id: i64, cpt: &str) 
     .bind(cpt)
     .fetch_all(&mut *conn)
     .await?;
-    let mut latest: Option<(i64, NaiveDate)> = None;
-    let mut since = None;
-    for r in &rows {
-        let amount: i64 = r.get("amount_cents");
-        let eff: NaiveDate = r.get("effective_date");
-        match latest {
-            None => {
-                latest = Some((amount, eff));
-                since = Some(eff);
-            }
-            Some((a, _)) if a == amount => since = Some(eff),
-            Some(_) => break,
-        }
-    }
+    let history: Vec<(Cents, NaiveDate)> =
+        rows.iter().map(|r| (Cents(r.get("amount_cents")), r.get("effective_date"))).collect();
+    let latest = summarise(&history, None);
+    // The rate in force the day before the latest one starts.
+    let prior = latest.and_then(|l| summarise(&history, l.effective_date.pred_opt()));
     sqlx::query(
-        "INSERT INTO payer_codes (payer_id, practice_id, cpt, latest_cents, latest_effective, latest_since)
-         VALUES (?1, (SELECT practice_id FROM payers WHERE id = ?1), ?2, ?3, ?4, ?5)
+        "INSERT INTO payer_codes (payer_id, practice_id, cpt, latest_cents, latest_effective, latest_since,
+                                  prior_cents, prior_effective, prior_since, prior_known)
+         VALUES (?1, (SELECT practice_id FROM payers WHERE id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)
          ON CONFLICT (payer_id, cpt) DO UPDATE SET latest_cents = excluded.latest_cents,
-             latest_effective = excluded.latest_effective, latest_since = excluded.latest_since",
+             latest_effective = excluded.latest_effective, latest_since = excluded.latest_since,
+             prior_cents = excluded.prior_cents, prior_effective = excluded.prior_effective,
+             prior_since = excluded.prior_since, prior_known = 1",
     )
     .bind(payer_id)
     .bind(cpt)
-    .bind(latest.map(|l| l.0))
-    .bind(latest.map(|l| l.1))
-    .bind(since)
+    .bind(latest.map(|l| l.amount.0))
+    .bind(latest.map(|l| l.effective_date))
+    .bind(latest.map(|l| l.since))
+    .bind(prior.map(|l| l.amount.0))
+    .bind(prior.map(|l| l.effective_date))
+    .bind(prior.map(|l| l.since))
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// The rate in force on `on` (or the latest, for `None`) from a history sorted newest first.
+fn summarise(history: &[(Cents, NaiveDate)], on: Option<NaiveDate>) -> Option<CurrentRate> {
+    let mut in_effect = history.iter().skip_while(|(_, eff)| on.is_some_and(|d| *eff > d));
+    let &(amount, effective_date) = in_effect.next()?;
+    let mut since = effective_date;
+    for (a, eff) in in_effect {
+        if *a != amount {
+            break;
+        }
+        since = *eff;
+    }
+    Some(CurrentRate { amount, effective_date, since })
 }
 
 #[cfg(test)]
@@ -359,6 +414,50 @@ mod tests {
             recorded_at: String::new(),
             recorded_by: String::new(),
         }
+    }
+
+    /// The summary answers "the rate in force today" for any day, latest rate in the future or
+    /// not, exactly as a walk over the history does.
+    #[tokio::test]
+    async fn summaries_agree_with_the_history_on_every_day() {
+        use crate::invocation::Tenant;
+        use chrono::TimeZone;
+        let store = Store::open_in_memory().await.unwrap();
+        let at = chrono::Utc.with_ymd_and_hms(2026, 11, 27, 15, 0, 0).unwrap();
+        let practice = store.ensure_practice(&Tenant::console("t"), "t", at).await.unwrap();
+        let audit = Audit { practice_id: practice.id, actor: "tester".into(), at };
+        let new = crate::store::NewPayer::new("Cigna", PayerKind::Commercial);
+        let payer = store.insert_payer(practice.id, &new, &[], &audit).await.unwrap();
+        let d = |s: &str| -> NaiveDate { s.parse().unwrap() };
+        for (cents, eff) in [
+            (11000, "2022-01-01"),
+            (11850, "2024-01-01"),
+            (11850, "2025-01-01"),
+            (13000, "2027-01-01"),
+            (14000, "2027-06-01"),
+        ] {
+            store.set_rate((payer.id, "Cigna"), "90837", Cents(cents), d(eff), &audit).await.unwrap();
+        }
+        // Only one rate to come for 90834, and nothing in force before it.
+        store.set_rate((payer.id, "Cigna"), "90834", Cents(9000), d("2027-01-01"), &audit).await.unwrap();
+        for day in ["2021-06-01", "2022-01-01", "2024-06-01", "2026-11-27", "2027-01-01", "2027-03-01", "2027-06-01"] {
+            let today = d(day);
+            for c in store.payer_code_rates(payer.id, today).await.unwrap() {
+                let expected = current_from_history(&store.rate_history(payer.id, Some(&c.cpt)).await.unwrap(), today);
+                assert_eq!(
+                    c.current.map(|r| (r.amount, r.effective_date, r.since)),
+                    expected.map(|r| (r.amount, r.effective_date, r.since)),
+                    "{} on {day}",
+                    c.cpt
+                );
+            }
+        }
+        let on = store.payer_code_rates(payer.id, d("2026-11-27")).await.unwrap();
+        let c90837 = on.iter().find(|c| c.cpt == "90837").unwrap();
+        assert_eq!(c90837.current.unwrap().since, d("2024-01-01"));
+        assert_eq!(c90837.pending.map(|p| (p.amount, p.effective_date)), Some((Cents(14000), d("2027-06-01"))));
+        let c90834 = on.iter().find(|c| c.cpt == "90834").unwrap();
+        assert!(c90834.current.is_none() && c90834.pending.is_some());
     }
 
     #[test]
