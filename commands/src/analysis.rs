@@ -165,7 +165,9 @@ impl NextRound {
         match self {
             NextRound::AgreedReview => format!("the review agreed for {date}"),
             NextRound::RenewalWindow => format!("the next renewal window, opening {date}"),
-            NextRound::YearAfter => format!("{date}, a year after the agreement (add the renewal date with /payer edit to be exact)"),
+            NextRound::YearAfter => {
+                format!("{date}, a year after the agreement (add the renewal date with /payer edit to be exact)")
+            }
         }
     }
 }

@@ -291,7 +291,8 @@ pub const CATALOG: &[CommandSpec] = &[
             },
             SubcommandSpec {
                 name: "outcome",
-                description: "Record the payer's answer; agreed rates go into the rate history, offers stay on the case",
+                description:
+                    "Record the payer's answer; agreed rates go into the rate history, offers stay on the case",
                 mutates: true,
                 options: &[
                     req("payer", "Payer", OptionKind::Payer),
@@ -302,7 +303,11 @@ pub const CATALOG: &[CommandSpec] = &[
                         OptionKind::Text,
                     ),
                     opt("effective", "Date the new rates take effect (default: the answer's date)", OptionKind::Date),
-                    opt("review", "Review agreed with the rates: a date or months, e.g. 6m (accepted only)", OptionKind::Text),
+                    opt(
+                        "review",
+                        "Review agreed with the rates: a date or months, e.g. 6m (accepted only)",
+                        OptionKind::Text,
+                    ),
                     opt("date", "Date of the answer, YYYY-MM-DD (default today)", OptionKind::Date),
                     opt("note", "What they said (no client information)", OptionKind::Text),
                 ],

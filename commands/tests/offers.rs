@@ -177,7 +177,11 @@ async fn walking_away_ends_the_case_counts_and_offers_to_drop_the_payer() {
     );
     let Outcome::Walkaway(w) = ok(&ctx, "/walkaway Cigna").await else { panic!() };
     let attempts = w.flags.iter().find(|f| f.flag.starts_with("repeated attempts")).unwrap();
-    assert!(attempts.evidence.starts_with("1 negotiation: 1 denied, withdrawn or walked away"), "{}", attempts.evidence);
+    assert!(
+        attempts.evidence.starts_with("1 negotiation: 1 denied, withdrawn or walked away"),
+        "{}",
+        attempts.evidence
+    );
     assert!(run(&ctx, "/negotiate log Cigna note").await.is_err(), "the case is closed");
 }
 

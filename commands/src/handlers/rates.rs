@@ -608,7 +608,11 @@ impl RankingReport {
             self.prospects
                 .iter()
                 .map(|p| match p.pct_of_medicare {
-                    Some(_) => format!("{}: offered {} of Medicare; negotiate before you sign", p.payer, pct(p.pct_of_medicare)),
+                    Some(_) => format!(
+                        "{}: offered {} of Medicare; negotiate before you sign",
+                        p.payer,
+                        pct(p.pct_of_medicare)
+                    ),
                     None => format!("{}: no rates offered yet", p.payer),
                 })
                 .collect(),

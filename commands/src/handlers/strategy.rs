@@ -111,51 +111,55 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
     };
     let utilization = file.utilization_for(&payer.name);
     let negotiable = payer.kind.is_negotiable();
-    let readiness = if !negotiable { vec![] } else { vec![
-        Readiness {
-            item: "contracting contact",
-            ready: payer.contact_name.is_some() || payer.contact_email.is_some(),
-            detail: match (&payer.contact_name, &payer.contact_email) {
-                (Some(n), _) => n.clone(),
-                (None, Some(e)) => e.clone(),
-                _ => format!("find provider contracting, then /payer edit name:{q} contact_name:… contact_email:…"),
+    let readiness = if !negotiable {
+        vec![]
+    } else {
+        vec![
+            Readiness {
+                item: "contracting contact",
+                ready: payer.contact_name.is_some() || payer.contact_email.is_some(),
+                detail: match (&payer.contact_name, &payer.contact_email) {
+                    (Some(n), _) => n.clone(),
+                    (None, Some(e)) => e.clone(),
+                    _ => format!("find provider contracting, then /payer edit name:{q} contact_name:… contact_email:…"),
+                },
             },
-        },
-        Readiness {
-            item: "rates on file",
-            ready: !report.rows.is_empty(),
-            detail: format!("{} codes with a current rate", report.rows.len()),
-        },
-        Readiness {
-            item: "utilization with this payer",
-            ready: utilization.is_some(),
-            detail: match utilization {
-                Some(u) => format!(
-                    "{} claims, {} clients, {} to {}",
-                    u.claims, u.unique_patients, u.period_start, u.period_end
-                ),
-                None => format!("/practice utilization payer:{q} from:… to:… claims:… patients:…"),
+            Readiness {
+                item: "rates on file",
+                ready: !report.rows.is_empty(),
+                detail: format!("{} codes with a current rate", report.rows.len()),
             },
-        },
-        Readiness {
-            item: "outcome measures",
-            ready: !file.outcomes.is_empty(),
-            detail: if file.outcomes.is_empty() {
-                "/practice outcome measure:PHQ-9 clients:… improved:…%".into()
-            } else {
-                file.outcomes.iter().map(|o| o.measure.clone()).collect::<Vec<_>>().join(", ")
+            Readiness {
+                item: "utilization with this payer",
+                ready: utilization.is_some(),
+                detail: match utilization {
+                    Some(u) => format!(
+                        "{} claims, {} clients, {} to {}",
+                        u.claims, u.unique_patients, u.period_start, u.period_end
+                    ),
+                    None => format!("/practice utilization payer:{q} from:… to:… claims:… patients:…"),
+                },
             },
-        },
-        Readiness {
-            item: "credentials and specialties",
-            ready: !file.credentials.is_empty(),
-            detail: if file.credentials.is_empty() {
-                "/practice credential name:… (e.g. EMDR)".into()
-            } else {
-                file.credentials.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(", ")
+            Readiness {
+                item: "outcome measures",
+                ready: !file.outcomes.is_empty(),
+                detail: if file.outcomes.is_empty() {
+                    "/practice outcome measure:PHQ-9 clients:… improved:…%".into()
+                } else {
+                    file.outcomes.iter().map(|o| o.measure.clone()).collect::<Vec<_>>().join(", ")
+                },
             },
-        },
-    ] };
+            Readiness {
+                item: "credentials and specialties",
+                ready: !file.credentials.is_empty(),
+                detail: if file.credentials.is_empty() {
+                    "/practice credential name:… (e.g. EMDR)".into()
+                } else {
+                    file.credentials.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(", ")
+                },
+            },
+        ]
+    };
     let stale_since = report
         .rows
         .iter()

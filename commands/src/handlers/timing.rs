@@ -72,7 +72,8 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
                         "rates agreed on {agreed}; next opening: {}",
                         match why {
                             NextRound::AgreedReview => "the review agreed".to_string(),
-                            NextRound::RenewalWindow => format!("renewal window ({} days before the anniversary)", p.notice_days),
+                            NextRound::RenewalWindow =>
+                                format!("renewal window ({} days before the anniversary)", p.notice_days),
                             NextRound::YearAfter => "a year after the agreement".to_string(),
                         }
                     ),

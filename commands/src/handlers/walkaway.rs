@@ -264,16 +264,17 @@ impl WalkawayScorecard {
         }
         let missing: Vec<String> =
             self.flags.iter().filter_map(|f| f.to_record.as_ref().map(|r| format!("{}: {r}", f.flag))).collect();
-        let r = Reply::new(format!("Walk-away scorecard: {} ({} of {} known flags red)", self.payer, self.red, self.known))
-            .tone(if self.red >= 3 { Tone::Warning } else { Tone::Info })
-            .table(t)
-            .text(self.recommendation.clone())
-            .notes("To record", missing)
-            .notes("Before leaving a panel", self.before_leaving.clone())
-            .footer(format!(
-                "{} brings about {} a year at today's rates and volume.",
-                self.payer, self.yearly_revenue_cents
-            ));
+        let r =
+            Reply::new(format!("Walk-away scorecard: {} ({} of {} known flags red)", self.payer, self.red, self.known))
+                .tone(if self.red >= 3 { Tone::Warning } else { Tone::Info })
+                .table(t)
+                .text(self.recommendation.clone())
+                .notes("To record", missing)
+                .notes("Before leaving a panel", self.before_leaving.clone())
+                .footer(format!(
+                    "{} brings about {} a year at today's rates and volume.",
+                    self.payer, self.yearly_revenue_cents
+                ));
         let r = if self.negotiable { r.action("Negotiate first", format!("/negotiate start payer:{q}")) } else { r };
         if self.has_network {
             r.action("Draft the client notice", format!("/draft exit-notice payer:{q}"))

@@ -43,7 +43,8 @@ pub struct CodeRate {
 }
 
 /// The columns of `payer_codes` that [`Store::code_rates_from_rows`] reads.
-const SUMMARY_COLUMNS: &str = "latest_cents, latest_effective, latest_since, prior_cents, prior_effective, prior_since, prior_known";
+const SUMMARY_COLUMNS: &str =
+    "latest_cents, latest_effective, latest_since, prior_cents, prior_effective, prior_since, prior_known";
 
 impl Store {
     /// Records one rate for a payer's code (`payer` is its id and name, for the audit line).
@@ -277,8 +278,7 @@ impl Store {
                 Some(eff) => {
                     let pending = Some(PendingRate { amount: Cents(r.get("latest_cents")), effective_date: eff });
                     let prior_effective: Option<NaiveDate> = r.get("prior_effective");
-                    let current = if r.get::<i64, _>("prior_known") == 1 && prior_effective.is_none_or(|p| p <= today)
-                    {
+                    let current = if r.get::<i64, _>("prior_known") == 1 && prior_effective.is_none_or(|p| p <= today) {
                         prior_effective.map(|p| CurrentRate {
                             amount: Cents(r.get("prior_cents")),
                             effective_date: p,
