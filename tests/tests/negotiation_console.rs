@@ -140,14 +140,15 @@ fn a_case_walks_through_every_stage_as_the_clock_moves() {
     assert_eq!(c.stage(r#"/negotiate log Cigna escalated note:"Asked for Dana's supervisor""#), "awaiting-answer");
     assert_eq!(next(&c.json("/negotiate status Cigna")), ("follow-up".into(), "2026-10-26".into(), 14));
 
-    // Cigna counters; the offer goes into the rate history from its effective date.
+    // Cigna counters; the offer stays on the case, out of the rate history (an offer is not a
+    // contract: the rate in force is unchanged).
     c.on("2026-10-20");
     let countered = c.json(r#"/negotiate outcome Cigna countered rates:"90837=125 90834=94" effective:2026-11-01"#);
     assert_eq!(countered["stage"], "counter-offer-received");
     assert_eq!(countered["closed"], false);
     let history = c.json("/rate history Cigna cpt:90837");
-    assert_eq!(history["rows"][0]["amount"], 12500);
-    assert_eq!(history["rows"][0]["effective_date"], "2026-11-01");
+    assert_eq!(history["rows"][0]["amount"], 11850);
+    assert_eq!(history["rows"].as_array().unwrap().len(), 1);
     let e = c.refused("/negotiate log Cigna follow-up");
     assert!(e.contains("already answered"), "{e}");
     let draft = c.json("/draft counter Cigna");
@@ -203,10 +204,13 @@ fn a_case_walks_through_every_stage_as_the_clock_moves() {
             "accepted"
         ]
     );
-    // The agreed rates apply from 2027-01-01; until then the counter-offer's rates stand.
+    // The agreed rates apply from 2027-01-01; until then the rate in force stands, with the
+    // agreed one beside it.
     let rates = c.json("/rates Cigna");
     let r90837 = rates["rows"].as_array().unwrap().iter().find(|r| r["cpt"] == "90837").unwrap();
-    assert_eq!(r90837["rate_cents"], 12500);
+    assert_eq!(r90837["rate_cents"], 11850);
+    assert_eq!((r90837["agreed_cents"].as_i64(), r90837["agreed_from"].as_str()), (Some(12700), Some("2027-01-01")));
+    assert!(c.ok("/rates Cigna").contains("agreed $127.00 from 2027-01-01"));
     c.on("2027-01-02");
     let rates = c.json("/rates Cigna");
     let r90837 = rates["rows"].as_array().unwrap().iter().find(|r| r["cpt"] == "90837").unwrap();
