@@ -275,7 +275,8 @@ pub fn next_step(
             "Call {payer_name}'s provider contracting team (not customer service) with your ask, and add the contract's renewal date with /payer edit so the window is tracked."
         );
     }
-    format!("Add {payer_name}'s renewal date (/payer edit name:\"{payer_name}\" renewal:YYYY-MM-DD) so I can tell you when the negotiation window opens.")
+    let q = crate::command_line::quote(payer_name);
+    format!("Add {payer_name}'s renewal date (/payer edit name:{q} renewal:YYYY-MM-DD) so I can tell you when the negotiation window opens.")
 }
 
 #[cfg(test)]

@@ -113,6 +113,45 @@ fn read_quoted(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, quote: char
     }
 }
 
+/// One option value written so that [`parse`] reads back exactly the same text: bare when it
+/// can be, otherwise in double quotes with `"` and `\` escaped. Every command line the bot
+/// builds (buttons, reminders, suggested next steps) quotes what it interpolates through here, so
+/// a payer named `Aetna" note:"x` stays one value instead of becoming another option.
+pub fn quote(value: &str) -> String {
+    let bare = !value.is_empty()
+        && !value.starts_with('\'')
+        && !value.contains(|c: char| c.is_whitespace() || c == '"' || c == '\\');
+    if bare {
+        return value.to_string();
+    }
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// A whole command line, `/command sub name:value ...`, each value through [`quote`].
+pub fn write<K: AsRef<str>, V: AsRef<str>>(command: &str, sub: Option<&str>, options: &[(K, V)]) -> String {
+    let mut s = format!("/{command}");
+    if let Some(sub) = sub {
+        s.push(' ');
+        s.push_str(sub);
+    }
+    for (k, v) in options {
+        s.push(' ');
+        s.push_str(k.as_ref());
+        s.push(':');
+        s.push_str(&quote(v.as_ref()));
+    }
+    s
+}
+
 pub fn parse(line: &str) -> Result<ParsedLine, AppError> {
     let line = line.trim();
     let Some(rest) = line.strip_prefix('/') else {
@@ -194,8 +233,9 @@ pub fn parse(line: &str) -> Result<ParsedLine, AppError> {
             }
         }
     }
+    // An option given with nothing after the colon (`kind:`) is as missing as one left out.
     for o in options.iter().filter(|o| o.required) {
-        if !values.iter().any(|(n, _)| n == o.name) {
+        if !values.iter().any(|(n, v)| n == o.name && !v.trim().is_empty()) {
             return Err(AppError::user(format!(
                 "`{}` is missing ({}); for example: {}",
                 o.name,

@@ -102,19 +102,7 @@ impl Invocation {
 
     /// The command as a user would type it again: `/rate set payer:Cigna cpt:90837`.
     pub fn command_line(&self) -> String {
-        let mut s = format!("/{}", self.command);
-        if let Some(sub) = &self.subcommand {
-            s.push(' ');
-            s.push_str(sub);
-        }
-        for (k, v) in &self.options {
-            if v.contains(char::is_whitespace) || v.is_empty() {
-                s.push_str(&format!(" {k}:\"{v}\""));
-            } else {
-                s.push_str(&format!(" {k}:{v}"));
-            }
-        }
-        s
+        crate::command_line::write(&self.command, self.subcommand.as_deref(), &self.options)
     }
 
     pub fn opt(&self, name: &str) -> Option<&str> {
@@ -126,7 +114,13 @@ impl Invocation {
     }
 
     pub fn required(&self, name: &str) -> Result<&str, AppError> {
-        self.opt(name).ok_or_else(|| AppError::user(format!("`{name}` is missing; add `{name}:...` to the command")))
+        self.opt(name).ok_or_else(|| missing(name))
+    }
+
+    /// A required option's typed value (`inv.need("kind", inv.parsed("kind")?)`): left out or
+    /// given empty (`kind:`), it is the user's missing value, never a panic.
+    pub fn need<T>(&self, name: &str, value: Option<T>) -> Result<T, AppError> {
+        value.ok_or_else(|| missing(name))
     }
 
     pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, AppError> {
@@ -163,6 +157,10 @@ impl Invocation {
             )
         })
     }
+}
+
+fn missing(name: &str) -> AppError {
+    AppError::user(format!("`{name}` is missing; add `{name}:...` to the command"))
 }
 
 #[cfg(test)]

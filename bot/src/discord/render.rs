@@ -331,7 +331,7 @@ pub fn button_for(label: &str, command_line: &str) -> Option<Button> {
     } else {
         let keep: Vec<(String, String)> =
             parsed.options.iter().filter(|(k, _)| k == "payer" || k == "name").take(1).cloned().collect();
-        let short = line_of(parsed.command.name, parsed.subcommand.as_deref(), &keep);
+        let short = command_line::write(parsed.command.name, parsed.subcommand.as_deref(), &keep);
         // The shortened line must still be a complete command.
         command_line::parse(&short).ok()?;
         short
@@ -340,24 +340,6 @@ pub fn button_for(label: &str, command_line: &str) -> Option<Button> {
         return None;
     }
     Some(Button { label: clip(label, BUTTON_LABEL_LIMIT), custom_id: line })
-}
-
-/// A command line in the notation `command_line::parse` reads back.
-pub fn line_of(command: &str, sub: Option<&str>, options: &[(String, String)]) -> String {
-    let mut s = format!("/{command}");
-    if let Some(sub) = sub {
-        s.push(' ');
-        s.push_str(sub);
-    }
-    for (k, v) in options {
-        if v.is_empty() || v.contains(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '\\') {
-            let escaped = v.replace('\\', "\\\\").replace('"', "\\\"");
-            s.push_str(&format!(" {k}:\"{escaped}\""));
-        } else {
-            s.push_str(&format!(" {k}:{v}"));
-        }
-    }
-    s
 }
 
 pub fn render(reply: &Reply) -> Rendered {
@@ -531,7 +513,7 @@ mod tests {
         let huge = format!("/rate history payer:\"{}\"", "p".repeat(120));
         assert!(button_for("h", &huge).is_none());
         // Quoting survives a round trip through the parser.
-        let line = line_of("rates", None, &[("payer".into(), "O'Neil \"Care\"".into())]);
+        let line = command_line::write("rates", None, &[("payer", "O'Neil \"Care\"")]);
         let parsed = command_line::parse(&line).unwrap();
         assert_eq!(parsed.options[0].1, "O'Neil \"Care\"");
     }

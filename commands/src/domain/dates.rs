@@ -5,14 +5,19 @@ use chrono::{Datelike, NaiveDate};
 /// Accepts ISO dates (`2027-03-01`) and US style (`3/1/2027`, `03/01/2027`).
 pub fn parse_date(input: &str) -> Result<NaiveDate, String> {
     let s = input.trim();
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d);
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%m/%d/%Y"))
+        .map_err(|_| format!("`{s}` is not a date; write it as YYYY-MM-DD, for example 2027-03-01"))?;
+    // Contracts and cases live in this range; outside it, date arithmetic (renewal + a year)
+    // would leave what chrono can represent.
+    if !(YEARS.contains(&d.year())) {
+        return Err(format!("`{s}` is out of range; give a date between {} and {}", YEARS.start(), YEARS.end()));
     }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%m/%d/%Y") {
-        return Ok(d);
-    }
-    Err(format!("`{s}` is not a date; write it as YYYY-MM-DD, for example 2027-03-01"))
+    Ok(d)
 }
+
+/// The years a typed date may fall in.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
 
 /// The next anniversary of `date` on or after `today` (Feb 29 falls back to Feb 28).
 pub fn next_anniversary(date: NaiveDate, today: NaiveDate) -> NaiveDate {
@@ -48,6 +53,9 @@ mod tests {
         assert_eq!(d("3/1/2027"), NaiveDate::from_ymd_opt(2027, 3, 1).unwrap());
         assert!(parse_date("2027-02-30").is_err());
         assert!(parse_date("next tuesday").unwrap_err().contains("YYYY-MM-DD"));
+        assert!(parse_date("9999-12-31").unwrap_err().contains("between 1900 and 2200"));
+        assert!(parse_date("12/31/1899").unwrap_err().contains("between 1900 and 2200"));
+        assert!(parse_date("2200-12-31").is_ok());
     }
 
     #[test]

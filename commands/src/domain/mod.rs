@@ -3,6 +3,7 @@
 pub mod credential;
 pub mod dates;
 pub mod money;
+pub mod names;
 pub mod payer;
 pub mod setting;
 pub mod stage;

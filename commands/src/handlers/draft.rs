@@ -358,7 +358,7 @@ fn slug(s: &str) -> String {
 }
 
 pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
-    let kind: DraftKind = inv.parsed("kind")?.expect("kind is required by the catalogue");
+    let kind: DraftKind = inv.need("kind", inv.parsed("kind")?)?;
     let payer = resolve_payer(ctx, practice, inv.required("payer")?).await?;
     if payer.kind == PayerKind::Medicare {
         // Traditional Medicare has no network to leave and nothing to negotiate.

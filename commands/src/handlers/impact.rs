@@ -112,8 +112,9 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         .collect();
     if rows.is_empty() {
         return Err(AppError::user(format!(
-            "{} has no rates recorded yet, so there is nothing to raise; add them with /rate set payer:\"{}\" cpt:90837 amount:118.50",
-            payer.name, payer.name
+            "{} has no rates recorded yet, so there is nothing to raise; add them with /rate set payer:{} cpt:90837 amount:118.50",
+            payer.name,
+            crate::command_line::quote(&payer.name)
         )));
     }
     let yearly_change_cents = rows.iter().fold(Cents::ZERO, |a, r| a + r.yearly_change_cents);

@@ -118,6 +118,7 @@ pub async fn dispatch(ctx: &Ctx, inv: &Invocation) -> Result<Outcome, AppError> 
         }
         _ => None,
     };
+    crate::domain::names::check_lengths(&inv.options).map_err(AppError::User)?;
     let mutates = sub.map(|s| s.mutates).unwrap_or(spec.mutates);
     let outcome = match (spec.name, sub.map(|s| s.name)) {
         ("help", _) => help::run(inv),
@@ -225,13 +226,16 @@ pub fn audit(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Audit {
 
 /// Finds a payer of this practice by name, or says which names are close.
 pub async fn resolve_payer(ctx: &Ctx, practice: &Practice, name: &str) -> Result<Payer, AppError> {
+    // Names are stored canonical (NFKC): `Ｃｉｇｎａ` finds Cigna.
+    let name = &crate::domain::names::canonical(name);
     if let Some(p) = ctx.store.find_payer(practice.id, name).await? {
         return Ok(p);
     }
     let names = ctx.store.payer_names(practice.id).await?;
     if names.is_empty() {
+        let q = crate::command_line::quote(name);
         return Err(AppError::user(format!(
-            "There is no payer named `{name}`, and no payers yet: add one with /payer add name:\"{name}\" kind:commercial"
+            "There is no payer named `{name}`, and no payers yet: add one with /payer add name:{q} kind:commercial"
         )));
     }
     let near = closest(name, names.iter().map(String::as_str), 3);

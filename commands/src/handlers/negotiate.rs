@@ -23,16 +23,10 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// Longest note kept with an event.
-pub const MAX_NOTE_CHARS: usize = 1000;
+pub const MAX_NOTE_CHARS: usize = crate::domain::names::MAX_NOTE_CHARS;
 
-/// The payer's name as it is typed again in a command line.
-pub(crate) fn quoted(name: &str) -> String {
-    if name.contains(char::is_whitespace) {
-        format!("\"{name}\"")
-    } else {
-        name.to_string()
-    }
-}
+/// The payer's name as it is typed again in a command line (quoted and escaped as needed).
+pub(crate) use crate::command_line::quote as quoted;
 
 /// The practice's Medicare benchmark (latest year, its locality and default credential), when
 /// both are set up.
@@ -394,7 +388,7 @@ async fn open_case(ctx: &Ctx, practice: &Practice, payer: &Payer) -> Result<Case
 pub async fn log(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
     let payer = resolve_payer(ctx, practice, inv.required("payer")?).await?;
     let q = quoted(&payer.name);
-    let kind: EventKind = inv.parsed("event")?.expect("event is required by the catalogue");
+    let kind: EventKind = inv.need("event", inv.parsed("event")?)?;
     if kind == EventKind::Opened {
         return Err(AppError::user(format!("A case is opened with /negotiate start payer:{q}, not logged")));
     }
@@ -494,7 +488,7 @@ pub struct OutcomeRecorded {
 pub async fn outcome(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
     let payer = resolve_payer(ctx, practice, inv.required("payer")?).await?;
     let q = quoted(&payer.name);
-    let result: PayerResult = inv.parsed("result")?.expect("result is required by the catalogue");
+    let result: PayerResult = inv.need("result", inv.parsed("result")?)?;
     let case = open_case(ctx, practice, &payer).await?;
     let today = practice_today(ctx, practice);
     let on = event_date(inv, today, Some(case.opened_on))?;

@@ -58,11 +58,7 @@ pub fn parse_volumes(ctx: &Ctx, input: &str) -> Result<Vec<(String, i64)>, AppEr
 }
 
 fn validate_name(name: &str) -> Result<String, AppError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 80 {
-        return Err(AppError::user("A payer name needs 1 to 80 characters"));
-    }
-    Ok(name.to_string())
+    crate::domain::names::name("A payer name", name, 80).map_err(AppError::User)
 }
 
 /// Contact name, email and phone as given (validated).
@@ -158,8 +154,9 @@ pub async fn edit(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Ou
         && volumes.is_empty();
     if nothing {
         return Err(AppError::user(format!(
-            "Nothing to change for {}; add what changes, e.g. /payer edit name:\"{}\" renewal:2027-03-01",
-            payer.name, payer.name
+            "Nothing to change for {}; add what changes, e.g. /payer edit name:{} renewal:2027-03-01",
+            payer.name,
+            crate::command_line::quote(&payer.name)
         )));
     }
     let payer = ctx.store.update_payer(&payer, &changes, &volumes, &audit(ctx, inv, practice)).await?;
@@ -219,7 +216,7 @@ impl PayerChanged {
                 self.weekly_volume.iter().map(|(c, n)| format!("{c} x{n}")).collect::<Vec<_>>().join(", ")
             ));
         }
-        let q = if p.name.contains(' ') { format!("\"{}\"", p.name) } else { p.name.clone() };
+        let q = crate::command_line::quote(&p.name);
         r.action("Record a rate", format!("/rate set payer:{q} cpt:90837 amount:"))
             .action("Compare rates", format!("/rates payer:{q}"))
     }

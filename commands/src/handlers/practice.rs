@@ -184,15 +184,15 @@ pub fn credential_summary(c: &CaseCredential) -> String {
 
 pub async fn utilization(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
     let payer = resolve_payer(ctx, practice, inv.required("payer")?).await?;
-    let from = inv.date("from")?.expect("from is required by the catalogue");
-    let to = inv.date("to")?.expect("to is required by the catalogue");
+    let from = inv.need("from", inv.date("from")?)?;
+    let to = inv.need("to", inv.date("to")?)?;
     if to < from {
         return Err(AppError::user(format!(
             "to: {to} is before from: {from}; the period runs from the earlier date to the later"
         )));
     }
-    let claims = inv.integer("claims")?.expect("claims is required by the catalogue");
-    let patients = inv.integer("patients")?.expect("patients is required by the catalogue");
+    let claims = inv.need("claims", inv.integer("claims")?)?;
+    let patients = inv.need("patients", inv.integer("patients")?)?;
     if !(0..=10_000_000).contains(&claims) {
         return Err(AppError::user(format!(
             "claims: {claims} is out of range; give the number of claims in the period"
@@ -232,7 +232,7 @@ pub async fn utilization(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Re
 
 pub async fn outcome(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
     let measure = bounded_text("measure", inv.required("measure")?, 40)?;
-    let clients = inv.integer("clients")?.expect("clients is required by the catalogue");
+    let clients = inv.need("clients", inv.integer("clients")?)?;
     if !(1..=1_000_000).contains(&clients) {
         return Err(AppError::user(format!("clients: {clients} is out of range; give how many clients were measured")));
     }

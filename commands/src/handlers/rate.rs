@@ -50,7 +50,7 @@ pub fn validate_amount(amount: Cents) -> Result<Cents, AppError> {
 pub async fn set(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
     let payer = resolve_payer(ctx, practice, inv.required("payer")?).await?;
     let code = resolve_cpt(ctx, inv.required("cpt")?)?.clone();
-    let amount = validate_amount(inv.money("amount")?.expect("amount is required by the catalogue"))?;
+    let amount = validate_amount(inv.need("amount", inv.money("amount")?)?)?;
     let today = practice_today(ctx, practice);
     let effective = inv.date("effective")?.unwrap_or(today);
     let before = ctx.store.rate_history(payer.id, Some(&code.code)).await?;
@@ -87,7 +87,7 @@ impl RateSet {
         if !self.in_effect_today {
             text.push_str(" It takes effect in the future; until then the earlier rate stays current.");
         }
-        let q = if self.payer.contains(' ') { format!("\"{}\"", self.payer) } else { self.payer.clone() };
+        let q = crate::command_line::quote(&self.payer);
         Reply::new("Rate recorded")
             .private()
             .tone(Tone::Success)
@@ -100,7 +100,7 @@ impl RateSet {
 impl RateHistory {
     pub fn reply(&self) -> Reply {
         if self.rows.is_empty() {
-            let q = if self.payer.contains(' ') { format!("\"{}\"", self.payer) } else { self.payer.clone() };
+            let q = crate::command_line::quote(&self.payer);
             return Reply::new(format!("No rates recorded for {}", self.payer))
                 .text(format!("Record one with /rate set payer:{q} cpt:90837 amount:118.50"));
         }

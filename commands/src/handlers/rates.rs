@@ -327,7 +327,7 @@ pub fn payer_report(
     };
     let ask_waits_until = analysis::agreed_hold(&timing, today).map(|(d, _, _)| d);
     let next_step = if rows.is_empty() && agreed_later.is_empty() {
-        let q = if payer.name.contains(' ') { format!("\"{}\"", payer.name) } else { payer.name.clone() };
+        let q = crate::command_line::quote(&payer.name);
         format!("No rates recorded for {} yet: add them with /rate set payer:{q} cpt:90837 amount:118.50", payer.name)
     } else {
         analysis::next_step(&timing, &payer.name, any_flag, stale_since, today)
@@ -438,7 +438,7 @@ fn benchmark_line(b: &Benchmark) -> String {
 
 impl RatesReport {
     pub fn reply(&self) -> Reply {
-        let q = if self.payer.contains(' ') { format!("\"{}\"", self.payer) } else { self.payer.clone() };
+        let q = crate::command_line::quote(&self.payer);
         let mut r = Reply::new(format!(
             "{}: rates vs Medicare {} ({})",
             self.payer, self.medicare.year, self.medicare.locality
@@ -618,7 +618,7 @@ impl RankingReport {
                 .collect(),
         );
         if let Some(bottom) = negotiable.last() {
-            let q = if bottom.payer.contains(' ') { format!("\"{}\"", bottom.payer) } else { bottom.payer.clone() };
+            let q = crate::command_line::quote(&bottom.payer);
             r = r.action(format!("Examine {}", bottom.payer), format!("/rates payer:{q}"));
         }
         r.footer(format!("Medicare: {}.", self.medicare.source))

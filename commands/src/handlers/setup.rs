@@ -53,11 +53,9 @@ pub async fn run(ctx: &Ctx, inv: &Invocation) -> Result<super::Outcome, AppError
         changed.push(format!("time zone {}", parsed.name()));
     }
     if let Some(name) = inv.opt("name") {
-        if name.chars().count() > 100 {
-            return Err(AppError::user("The practice name is longer than 100 characters; shorten it"));
-        }
-        changes.name = Some(name.to_string());
+        let name = crate::domain::names::name("The practice name", name, 100).map_err(AppError::User)?;
         changed.push(format!("name {name}"));
+        changes.name = Some(name);
     }
     if let Some(npi) = inv.opt("npi") {
         if npi.len() != 10 || !npi.chars().all(|c| c.is_ascii_digit()) {

@@ -99,7 +99,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
     let report = super::rates::report_for(ctx, inv, practice, &payer).await?;
     let file = ctx.store.case_file(practice.id).await?;
     let cases = ctx.store.cases_for_payer(practice.id, payer.id).await?;
-    let q = if payer.name.contains(' ') { format!("\"{}\"", payer.name) } else { payer.name.clone() };
+    let q = crate::command_line::quote(&payer.name);
     let (text, levers) = approach(payer.kind);
     let won_before = cases.iter().any(|c| c.stage == Stage::Accepted);
     let expected = if !payer.kind.is_negotiable() {
@@ -200,7 +200,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
 
 impl StrategyReport {
     pub fn reply(&self) -> Reply {
-        let q = if self.payer.contains(' ') { format!("\"{}\"", self.payer) } else { self.payer.clone() };
+        let q = crate::command_line::quote(&self.payer);
         let mut r = Reply::new(format!("Strategy: {} ({})", self.payer, self.kind.label())).text(self.approach.clone());
         if let Some(p) = self.weighted_pct_of_medicare {
             r = r.text(format!(

@@ -172,7 +172,7 @@ impl TimingReport {
         r = r.table(t);
         if let Some(first) = self.openings.iter().find(|o| o.payer.is_some()) {
             let name = first.payer.as_deref().unwrap_or_default();
-            let q = if name.contains(' ') { format!("\"{name}\"") } else { name.to_string() };
+            let q = crate::command_line::quote(name);
             r = r.action(format!("Prepare {name}"), format!("/strategy payer:{q}"));
         }
         r

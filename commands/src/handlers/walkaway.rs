@@ -66,7 +66,7 @@ fn bp(v: i64) -> String {
 
 pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
     let payer = resolve_payer(ctx, practice, inv.required("payer")?).await?;
-    let q = if payer.name.contains(' ') { format!("\"{}\"", payer.name) } else { payer.name.clone() };
+    let q = crate::command_line::quote(&payer.name);
     let report = super::rates::report_for(ctx, inv, practice, &payer).await?;
     let today = practice_today(ctx, practice);
     let file = ctx.store.case_file(practice.id).await?;
@@ -251,7 +251,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
 
 impl WalkawayScorecard {
     pub fn reply(&self) -> Reply {
-        let q = if self.payer.contains(' ') { format!("\"{}\"", self.payer) } else { self.payer.clone() };
+        let q = crate::command_line::quote(&self.payer);
         let mut t = Table::new(&[("Red flag", Align::Left), ("Status", Align::Left), ("Evidence", Align::Left)]);
         for f in &self.flags {
             let mark = match f.verdict {

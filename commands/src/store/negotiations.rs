@@ -143,7 +143,7 @@ fn case_from_row(r: &SqliteRow) -> Result<Case, AppError> {
 }
 
 fn already_open(payer: &str) -> String {
-    let q = if payer.contains(' ') { format!("\"{payer}\"") } else { payer.to_string() };
+    let q = crate::command_line::quote(payer);
     format!(
         "{payer} already has an open negotiation; see it with /negotiate status payer:{q}, or close it (/negotiate log payer:{q} event:withdrawn) before starting another"
     )
@@ -476,8 +476,9 @@ async fn add_event(
             .rows_affected();
     if locked == 0 {
         return Err(AppError::user(format!(
-            "{}'s case was closed in the meantime; /negotiate status payer:\"{}\" shows how it ended",
-            case.payer, case.payer
+            "{}'s case was closed in the meantime; /negotiate status payer:{} shows how it ended",
+            case.payer,
+            crate::command_line::quote(&case.payer)
         )));
     }
     let rows = sqlx::query("SELECT id, kind, occurred_on, recorded_at, recorded_by, note FROM negotiation_events WHERE negotiation_id = ? ORDER BY occurred_on, id")

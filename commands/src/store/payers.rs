@@ -98,7 +98,8 @@ fn from_row(r: &SqliteRow) -> Result<Payer, AppError> {
 }
 
 fn duplicate_name(name: &str) -> String {
-    format!("You already have a payer named {name}; pick another name or change it with /payer edit name:\"{name}\"")
+    let q = crate::command_line::quote(name);
+    format!("You already have a payer named {name}; pick another name or change it with /payer edit name:{q}")
 }
 
 impl Store {
