@@ -26,6 +26,21 @@ fn report(e: &AppError) {
     eprintln!("{}", e.user_message());
 }
 
+/// With `--json`, a refusal is JSON too, on stderr, one line: `{"error": message, "kind": ...}`.
+/// `error` is the stable key scripts read; `kind` is user, forbidden, not-set-up or internal.
+fn report_json(e: &AppError) {
+    if e.is_internal() {
+        tracing::error!(error = %e, "command failed");
+    }
+    let kind = match e {
+        AppError::User(_) => "user",
+        AppError::Forbidden(_) => "forbidden",
+        AppError::NotSetUp(_) => "not-set-up",
+        AppError::Internal { .. } => "internal",
+    };
+    eprintln!("{}", serde_json::json!({ "error": e.user_message(), "kind": kind }));
+}
+
 pub async fn ask(ctx: &Ctx, practice: &str, line: &str, json: bool) -> ExitCode {
     match execute(ctx, practice, line).await {
         Ok(outcome) => {
@@ -43,7 +58,11 @@ pub async fn ask(ctx: &Ctx, practice: &str, line: &str, json: bool) -> ExitCode 
             ExitCode::SUCCESS
         }
         Err(e) => {
-            report(&e);
+            if json {
+                report_json(&e);
+            } else {
+                report(&e);
+            }
             ExitCode::from(if e.is_internal() { 2 } else { 1 })
         }
     }

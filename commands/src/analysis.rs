@@ -112,7 +112,8 @@ pub fn suggested_ask(kind: PayerKind, f: &CodeFacts<'_>) -> Option<Ask> {
     if let Some(mid) = f.market_mid {
         consider(mid, format!("market midpoint ({mid})"));
     }
-    let cap = pct_of(f.rate, 100 + MAX_ASK_PCT);
+    // Rounded down, so that the ask shown as "capped at +25%" is never a cent above 25%.
+    let cap = Cents((f.rate.0 as i128 * (100 + MAX_ASK_PCT) as i128 / 100) as i64);
     let (rate, rule) =
         if best.0 > cap { (cap, format!("{}, capped at +{MAX_ASK_PCT}% for one round", best.1)) } else { best };
     Some(Ask { rate, increase: rate - f.rate, rule })
@@ -203,6 +204,10 @@ pub fn renewal_window(renewal: NaiveDate, notice_days: i64, today: NaiveDate) ->
     (anniversary - chrono::Duration::days(notice_days), anniversary)
 }
 
+fn dates_plural(n: i64) -> String {
+    crate::domain::plural(n, "day")
+}
+
 /// One line saying what to do next with this payer.
 pub fn next_step(
     t: &PayerTiming,
@@ -252,8 +257,9 @@ pub fn next_step(
         let days_to_open = (opens - today).num_days();
         if days_to_open > 0 {
             let mut s = format!(
-                "The renewal window opens on {opens} ({days_to_open} days from now, {} days before the {anniversary} anniversary): build your case file and find the right contact now.",
-                t.notice_days
+                "The renewal window opens on {opens} ({} from now, {} before the {anniversary} anniversary): build your case file and find the right contact now.",
+                dates_plural(days_to_open),
+                dates_plural(t.notice_days)
             );
             if let Some(since) = stale_since {
                 s.push_str(&format!(" Rates unchanged since {since} are also a reason to ask before then."));
@@ -262,7 +268,8 @@ pub fn next_step(
         }
         let left = (anniversary - today).num_days();
         return format!(
-            "You are inside the renewal window: {left} days to the {anniversary} anniversary. Call {payer_name}'s provider contracting team with your ask now."
+            "You are inside the renewal window: {} to the {anniversary} anniversary. Call {payer_name}'s provider contracting team with your ask now.",
+            dates_plural(left)
         );
     }
     if let Some(since) = stale_since {
@@ -309,8 +316,9 @@ mod tests {
         assert_eq!(a.rule, "match Aetna ($135.00)");
         f.medicare = Some(Cents(20000));
         let a = suggested_ask(PayerKind::Commercial, &f).unwrap();
-        // 118.50 x 1.25 = 148.125 -> 148.13, rounded once.
-        assert_eq!(a.rate, Cents(14813));
+        // 118.50 x 1.25 = 148.125 -> 148.12: the cap rounds down, never above +25%.
+        assert_eq!(a.rate, Cents(14812));
+        assert!(crate::domain::percent_of(a.increase, f.rate).unwrap() <= 25.0);
         assert!(a.rule.starts_with("Medicare parity ($200.00), capped at +25%"));
     }
 

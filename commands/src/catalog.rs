@@ -125,6 +125,8 @@ pub const CASE_FILE_ITEMS: &[(&str, &str)] = &[
     ("outcome", "An outcome measure"),
     ("credential", "A credential or specialty"),
 ];
+pub const ADD_ON_CHOICES: &[(&str, &str)] =
+    &[("exclude", "Leave add-on codes out of a dollar raise"), ("include", "Raise add-on codes too")];
 pub const SETTINGS: &[(&str, &str)] =
     &[("non-facility", "Office or telehealth at home"), ("facility", "Facility (hospital, SNF)")];
 
@@ -254,6 +256,11 @@ pub const CATALOG: &[CommandSpec] = &[
         options: &[
             req("payer", "Payer", OptionKind::Payer),
             req("increase", "Raise per session: dollars (10 or $10) or percent (8%)", OptionKind::Text),
+            opt(
+                "add_ons",
+                "Apply a dollar raise to add-on codes too (default: exclude)",
+                OptionKind::Choice(ADD_ON_CHOICES),
+            ),
         ],
         subcommands: &[],
     },

@@ -254,3 +254,18 @@ fn the_demo_shows_the_cigna_case_and_a_follow_up_draft() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("due today (2027-06-15)"), "{text}");
 }
+
+/// With `--json`, a refused command says why as one JSON line on stderr with an `error` key
+/// (issue 10, section 7), and stdout stays empty.
+#[test]
+fn json_errors_are_json_on_stderr() {
+    let mut c = Console::new();
+    c.on("2026-11-27");
+    c.ok(r#"/setup locality:"MANHATTAN, NY" credential:lcsw"#);
+    let out = c.run(&["ask", "--json", "/rates Nobody"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err: Value = serde_json::from_slice(&out.stderr).expect("JSON on stderr");
+    assert!(err["error"].as_str().unwrap().contains("Nobody"), "{err}");
+    assert_eq!(err["kind"], "user");
+}

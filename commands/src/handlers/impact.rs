@@ -3,7 +3,7 @@
 use super::{practice_today, resolve_payer, Outcome};
 use crate::analysis;
 use crate::context::Ctx;
-use crate::domain::{div_round_half_up, Cents};
+use crate::domain::{div_round_half_up, is_add_on, Cents};
 use crate::error::AppError;
 use crate::invocation::Invocation;
 use crate::reply::{Align, Reply, Table};
@@ -78,6 +78,8 @@ pub struct ImpactReport {
     pub rows: Vec<ImpactRow>,
     pub yearly_change_cents: Cents,
     pub yearly_sessions: i64,
+    /// Add-on codes left out of a dollar raise (add_ons:include puts them in).
+    pub skipped_add_ons: Vec<String>,
 }
 
 pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
@@ -94,10 +96,28 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         )));
     }
     let increase = Increase::parse(inv.required("increase")?)?;
+    let include_add_ons = match inv.opt("add_ons") {
+        None => false,
+        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "include" | "yes" | "true" => true,
+            "exclude" | "no" | "false" => false,
+            other => return Err(AppError::user(format!("add_ons: `{other}` is not a choice; use include or exclude"))),
+        },
+    };
     let codes = ctx.store.practice_code_rates(practice.id, practice_today(ctx, practice)).await?;
+    let mut skipped_add_ons = Vec::new();
     let rows: Vec<ImpactRow> = codes
         .iter()
         .filter(|c| c.payer_id == payer.id)
+        .filter(|c| {
+            // A dollar raise per session is meant for the sessions, not their add-ons; a
+            // percentage scales with each code and applies to all.
+            let skip = matches!(increase, Increase::Dollars(_)) && !include_add_ons && is_add_on(&c.cpt);
+            if skip && c.current.is_some() {
+                skipped_add_ons.push(c.cpt.clone());
+            }
+            !skip
+        })
         .filter_map(|c| {
             let cur = c.current?;
             let step = increase.per_session(cur.amount);
@@ -126,6 +146,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         rows,
         yearly_change_cents,
         yearly_sessions,
+        skipped_add_ons,
     }))
 }
 
@@ -144,10 +165,18 @@ impl ImpactReport {
                 r.rate_cents.to_string(),
                 r.new_rate_cents.to_string(),
                 r.weekly_volume.to_string(),
-                format!("+{}", r.yearly_change_cents),
+                if r.weekly_volume > 0 { format!("+{}", r.yearly_change_cents) } else { "-".into() },
             ]);
         }
-        let mut r =
+        let q = crate::command_line::quote(&self.payer);
+        let mut r = if self.yearly_sessions == 0 {
+            Reply::new(format!("{} +{}", self.payer, self.increase.label()))
+                .text(format!(
+                    "No weekly volume is recorded for {}: add volume to see the yearly value, with /payer edit name:{q} volume:\"90837=10\".",
+                    self.payer
+                ))
+                .table(t)
+        } else {
             Reply::new(format!("{} +{}: {} a year", self.payer, self.increase.label(), self.yearly_change_cents))
                 .text(format!(
                     "At {} sessions a year ({} weeks), a raise of {} with {} is worth {} a year.",
@@ -157,11 +186,15 @@ impl ImpactReport {
                     self.payer,
                     self.yearly_change_cents
                 ))
-                .table(t);
-        if self.yearly_sessions == 0 {
+                .table(t)
+        };
+        if !self.skipped_add_ons.is_empty() {
             r = r.notes(
-                "Note",
-                vec!["No weekly volume is recorded for this payer, so the yearly figure is zero: add it with /payer edit volume:\"90837=10\"".into()],
+                "Add-on codes left out",
+                vec![format!(
+                    "{}: a flat raise per session is for the sessions, not their add-ons; add add_ons:include to raise them too.",
+                    self.skipped_add_ons.join(", ")
+                )],
             );
         }
         r

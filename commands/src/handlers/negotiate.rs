@@ -9,7 +9,7 @@ use super::{audit, practice_today, resolve_cpt, resolve_payer, Outcome};
 use crate::analysis::{self, CodeFacts};
 use crate::context::Ctx;
 use crate::domain::stage::{EventKind, Stage};
-use crate::domain::{percent_of, Cents, PayerKind, PayerStatus};
+use crate::domain::{percent_of, plural, Cents, PayerKind, PayerStatus};
 use crate::error::AppError;
 use crate::invocation::Invocation;
 use crate::market;
@@ -21,6 +21,9 @@ use crate::store::{CodeRate, Payer, Practice};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::HashMap;
+
+/// Said instead of a yearly figure of +$0.00 when no weekly volume is recorded.
+pub const NO_VOLUME: &str = "add volume to see the yearly value (/payer edit volume:\"90837=10\")";
 
 /// Longest note kept with an event.
 pub const MAX_NOTE_CHARS: usize = crate::domain::names::MAX_NOTE_CHARS;
@@ -207,8 +210,8 @@ impl NextStep {
     pub fn when(&self) -> String {
         match self.due_in_days {
             0 => format!("due today ({})", self.due),
-            d if d > 0 => format!("due {} (in {d} days)", self.due),
-            d => format!("overdue since {} ({} days)", self.due, -d),
+            d if d > 0 => format!("due {} (in {})", self.due, plural(d, "day")),
+            d => format!("overdue since {} ({})", self.due, plural(-d, "day")),
         }
     }
 }
@@ -287,7 +290,8 @@ pub async fn start(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<O
     let mut case_codes: Vec<CaseCode> = Vec::new();
     for (cpt, current, suggested_ask) in &suggested {
         let requested = match &ask {
-            Some(list) => list.amount_for(cpt, Some(*current)).or(*suggested_ask),
+            // An explicit ask is the whole ask: codes it does not name stay out of the case.
+            Some(list) => list.amount_for(cpt, Some(*current)),
             None => *suggested_ask,
         };
         if let Some(requested) = requested {
@@ -348,7 +352,10 @@ pub async fn start(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<O
                 medicare_cents: medicare,
                 requested_pct_of_medicare: medicare.and_then(|m| percent_of(c.requested_cents, m)),
                 weekly_volume: weekly,
-                yearly_cents: increase.map(|i| analysis::yearly(i, weekly, practice.weeks_per_year)),
+                // Without volume there is no yearly value to show (not +$0.00).
+                yearly_cents: increase
+                    .filter(|_| weekly > 0)
+                    .map(|i| analysis::yearly(i, weekly, practice.weeks_per_year)),
             }
         })
         .collect();
@@ -818,14 +825,18 @@ impl NegotiationStarted {
                 r.yearly_cents.map(|c| format!("+{c}")).unwrap_or_else(|| "-".into()),
             ]);
         }
+        let worth = if self.rows.iter().any(|r| r.yearly_cents.is_some()) {
+            format!("+{} a year at your volume", self.yearly_if_granted_cents)
+        } else {
+            NO_VOLUME.to_string()
+        };
         let r = Reply::new(format!("Negotiation with {} opened", self.payer))
             .tone(Tone::Success)
             .text(format!(
-                "Opened {} as a {}. If {} grants the ask: +{} a year at your volume.",
+                "Opened {} as a {}. If {} grants the ask: {worth}.",
                 self.opened_on,
                 self.starting_point.label(),
-                self.payer,
-                self.yearly_if_granted_cents
+                self.payer
             ))
             .table(t)
             .notes("Next step", next_lines(&self.next));
@@ -987,7 +998,9 @@ impl CaseList {
             t.push(vec![
                 c.payer.clone(),
                 c.stage.label().into(),
-                c.days_since_last_contact.map(|d| format!("{d} days ago")).unwrap_or_else(|| "none yet".into()),
+                c.days_since_last_contact
+                    .map(|d| format!("{} ago", plural(d, "day")))
+                    .unwrap_or_else(|| "none yet".into()),
                 c.next.as_ref().map(|n| n.step.key().to_string()).unwrap_or_default(),
                 c.next.as_ref().map(|n| n.when()).unwrap_or_default(),
             ]);
@@ -1025,7 +1038,7 @@ impl CaseDetail {
             (
                 "Last contact".to_string(),
                 match (s.last_contact, s.days_since_last_contact) {
-                    (Some(d), Some(n)) => format!("{d} ({n} days ago)"),
+                    (Some(d), Some(n)) => format!("{d} ({} ago)", plural(n, "day")),
                     _ => "none yet".into(),
                 },
             ),

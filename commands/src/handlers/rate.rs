@@ -24,6 +24,8 @@ pub struct RateSet {
     pub previous_cents: Option<Cents>,
     pub change_pct: Option<f64>,
     pub in_effect_today: bool,
+    /// The same rate was already in force from that date: nothing was added.
+    pub unchanged: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -55,7 +57,10 @@ pub async fn set(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
     let effective = inv.date("effective")?.unwrap_or(today);
     let before = ctx.store.rate_history(payer.id, Some(&code.code)).await?;
     let previous = current_from_history(&before, effective).map(|c| c.amount);
-    ctx.store.set_rate((payer.id, &payer.name), &code.code, amount, effective, &audit(ctx, inv, practice)).await?;
+    let unchanged = previous == Some(amount);
+    if !unchanged {
+        ctx.store.set_rate((payer.id, &payer.name), &code.code, amount, effective, &audit(ctx, inv, practice)).await?;
+    }
     Ok(Outcome::RateSet(RateSet {
         payer: payer.name,
         cpt: code.code,
@@ -65,6 +70,7 @@ pub async fn set(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         previous_cents: previous,
         change_pct: previous.and_then(|p| percent_of(amount - p, p)),
         in_effect_today: effective <= today,
+        unchanged,
     }))
 }
 
@@ -77,6 +83,16 @@ pub async fn history(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result
 
 impl RateSet {
     pub fn reply(&self) -> Reply {
+        let q = crate::command_line::quote(&self.payer);
+        if self.unchanged {
+            return Reply::new("Rate already on file")
+                .private()
+                .text(format!(
+                    "{} already pays {} for {} on {}: nothing was added to the rate history.",
+                    self.payer, self.rate_cents, self.cpt, self.effective_date
+                ))
+                .action("Rate history", format!("/rate history payer:{q} cpt:{}", self.cpt));
+        }
         let mut text = format!(
             "{} pays {} for {} ({}), effective {}.",
             self.payer, self.rate_cents, self.cpt, self.description, self.effective_date
@@ -87,7 +103,6 @@ impl RateSet {
         if !self.in_effect_today {
             text.push_str(" It takes effect in the future; until then the earlier rate stays current.");
         }
-        let q = crate::command_line::quote(&self.payer);
         Reply::new("Rate recorded")
             .private()
             .tone(Tone::Success)

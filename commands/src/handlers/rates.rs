@@ -268,7 +268,11 @@ pub fn payer_report(
         // A fixed schedule (Medicare, Medicaid) is a benchmark: no flags to act on.
         let flags = if payer.kind.is_negotiable() { analysis::flags(&facts, today) } else { vec![] };
         let ask = analysis::suggested_ask(payer.kind, &facts);
-        let yearly = ask.as_ref().map(|a| analysis::yearly(a.increase, c.weekly_volume, practice.weeks_per_year));
+        // No volume, no yearly value (the reply says how to add it, rather than +$0.00).
+        let yearly = ask
+            .as_ref()
+            .filter(|_| c.weekly_volume > 0)
+            .map(|a| analysis::yearly(a.increase, c.weekly_volume, practice.weeks_per_year));
         if let Some(y) = yearly {
             total_impact = total_impact + y;
         }
@@ -520,19 +524,27 @@ impl RatesReport {
                 None => "Suggested ask".to_string(),
             };
             r = r.notes(title, asks);
-            r = r.text(format!(
-                "If granted: +{} a year at your volume{}.",
-                self.yearly_impact_cents,
-                self.weighted_pct_of_medicare
-                    .map(|p| format!("; today {} pays {p:.1}% of Medicare, volume-weighted", self.payer))
-                    .unwrap_or_default()
-            ));
+            let asked = self.rows.iter().any(|row| row.ask.is_some());
+            let valued = self.rows.iter().any(|row| row.yearly_impact_cents.is_some());
+            if asked && valued {
+                r = r.text(format!(
+                    "If granted: +{} a year at your volume{}.",
+                    self.yearly_impact_cents,
+                    self.weighted_pct_of_medicare
+                        .map(|p| format!("; today {} pays {p:.1}% of Medicare, volume-weighted", self.payer))
+                        .unwrap_or_default()
+                ));
+            } else if asked {
+                r = r.text(format!("If granted: {}.", super::negotiate::NO_VOLUME));
+            }
         } else {
             r = r.tone(Tone::Info);
         }
         r = r.notes("Next step", vec![self.next_step.clone()]);
-        // After an agreement the ask waits: no call to action until the next opening.
-        if self.negotiable && self.ask_waits_until.is_none() {
+        // After an agreement the ask waits: no call to action until the next opening; and never
+        // a suggestion that would be refused (a payer you are not in network with or applying to).
+        let can_start = matches!(self.status, PayerStatus::InNetwork | PayerStatus::Applying);
+        if self.negotiable && can_start && self.ask_waits_until.is_none() {
             r = r.action("Draft the request", format!("/draft request payer:{q}"));
             r = r.action("Start a negotiation", format!("/negotiate start payer:{q}"));
         }

@@ -35,6 +35,9 @@ pub struct StrategyReport {
     pub negotiable: bool,
     /// After an agreement: the next opening, until which there is nothing to ask.
     pub ask_waits_until: Option<chrono::NaiveDate>,
+    /// `/negotiate start` would be accepted (in network, or applying).
+    #[serde(skip)]
+    pub can_start: bool,
 }
 
 fn approach(kind: PayerKind) -> (&'static str, Vec<&'static str>) {
@@ -195,6 +198,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         timing,
         negotiable,
         ask_waits_until: report.ask_waits_until,
+        can_start: matches!(payer.status, crate::domain::PayerStatus::InNetwork | crate::domain::PayerStatus::Applying),
     }))
 }
 
@@ -229,7 +233,7 @@ impl StrategyReport {
             )
             .notes("What does not work", self.avoid.iter().map(|s| s.to_string()).collect())
             .notes("When", vec![self.timing.clone()]);
-        if self.ask_waits_until.is_some() {
+        if self.ask_waits_until.is_some() || !self.can_start {
             return r.action("Timing", "/timing");
         }
         r.action("Phone script", format!("/draft call payer:{q}"))

@@ -210,7 +210,10 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
     } else if red >= 3 {
         format!("{red} red flags: leaving {} is worth weighing seriously. Count the affected clients, then give notice and refer with care.", payer.name)
     } else if red >= 1 {
-        format!("{red} red flag(s): negotiate first, with these numbers on the table; walk away only if the payer will not move.")
+        format!(
+            "{}: negotiate first, with these numbers on the table; walk away only if the payer will not move.",
+            crate::domain::plural(red as i64, "red flag")
+        )
     } else if known < 3 {
         "Too little is recorded to judge; fill in what is missing below.".to_string()
     } else {
