@@ -5,6 +5,7 @@
 pub mod config;
 pub mod discord;
 pub mod inflight;
+pub mod market;
 pub mod scheduler;
 pub mod server;
 pub mod slack;

@@ -61,6 +61,11 @@ enum Command {
         #[command(subcommand)]
         command: MedicareCommand,
     },
+    /// Market rates from payers' Transparency-in-Coverage files.
+    Market {
+        #[command(subcommand)]
+        command: MarketCommand,
+    },
     /// Run the bot: the Discord gateway (DISCORD_TOKEN) and/or the HTTP interactions endpoint
     /// (DISCORD_PUBLIC_KEY), the Slack endpoints (SLACK_SIGNING_SECRET), reminders for each
     /// platform with a bot token, and /healthz.
@@ -112,6 +117,42 @@ enum DevCommand {
         /// Guild id of the first generated practice.
         #[arg(long, default_value_t = 700_000_000_000_000_000)]
         first_guild: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum MarketCommand {
+    /// Import a payer's in-network rates file (JSON or gzip; a path, or an https URL on a host in
+    /// RATERISE_MARKET_HOSTS) into per-market percentiles.
+    Import {
+        /// File path or URL.
+        source: String,
+        /// The payer whose file it is, as /market and /rates name it.
+        #[arg(long)]
+        payer: String,
+        /// Keep only this state's clinicians (two letters).
+        #[arg(long)]
+        state: Option<String>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load the behavioral clinicians from the monthly NPPES file (npidata_pfile_*.csv, unzipped).
+    Nppes {
+        /// File path or URL.
+        source: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rank the in-network files of a table-of-contents file by how likely they hold behavioral
+    /// rates for a state.
+    Toc {
+        /// File path or URL.
+        source: String,
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -215,6 +256,15 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             console::medicare_import(&ctx, year, &rvu, &gpci, &conversion_factor).await
         }
         Command::Medicare { command: MedicareCommand::Info } => console::medicare_info(&ctx),
+        Command::Market { command: MarketCommand::Import { source, payer, state, json } } => {
+            raterise::market::import(&ctx, &source, &payer, state.as_deref(), json).await
+        }
+        Command::Market { command: MarketCommand::Nppes { source, json } } => {
+            raterise::market::nppes(&ctx, &source, json).await
+        }
+        Command::Market { command: MarketCommand::Toc { source, state, json } } => {
+            raterise::market::toc(&ctx, &source, state.as_deref(), json).await
+        }
         Command::Serve { bind } => serve(&ctx, &config, bind).await,
         Command::RegisterCommands { guild, global } => register_commands(&config, guild, global).await,
         Command::Dev { command: DevCommand::GenerateLarge { payers, guild } } => {

@@ -32,6 +32,8 @@ pub struct RatesKey {
     pub payer: String,
     pub credential: Option<String>,
     pub year: Option<String>,
+    /// `target:` (a percentile of the payer's own published rates).
+    pub target: Option<String>,
     pub today: NaiveDate,
 }
 

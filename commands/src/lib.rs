@@ -28,6 +28,7 @@ pub mod report_cache;
 pub mod schedule;
 pub mod store;
 pub mod suggest;
+pub mod tic;
 
 pub use context::Ctx;
 pub use error::{AppError, AppResult};

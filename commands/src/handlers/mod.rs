@@ -5,6 +5,7 @@ pub mod draft;
 pub mod followups;
 pub mod help;
 pub mod impact;
+pub mod market;
 pub mod negotiate;
 pub mod payer;
 pub mod practice;
@@ -52,6 +53,7 @@ pub enum Outcome {
     Walkaway(walkaway::WalkawayScorecard),
     Strategy(strategy::StrategyReport),
     Timing(timing::TimingReport),
+    Market(market::MarketReport),
 }
 
 /// Names an outcome whose reply follows from the key alone (the key carries the practice's
@@ -93,6 +95,7 @@ impl Outcome {
             Outcome::Walkaway(r) => r.reply(),
             Outcome::Strategy(r) => r.reply(),
             Outcome::Timing(r) => r.reply(),
+            Outcome::Market(r) => r.reply(),
         }
     }
 }
@@ -154,6 +157,7 @@ pub async fn dispatch(ctx: &Ctx, inv: &Invocation) -> Result<Outcome, AppError> 
                 ("walkaway", _) => walkaway::run(ctx, inv, &practice).await,
                 ("strategy", _) => strategy::run(ctx, inv, &practice).await,
                 ("timing", _) => timing::run(ctx, inv, &practice).await,
+                ("market", _) => market::run(ctx, inv, &practice).await,
                 (name, sub) => Err(AppError::internal(
                     "dispatching",
                     std::io::Error::other(format!("catalogue entry /{name} {sub:?} has no handler")),

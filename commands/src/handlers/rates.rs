@@ -11,6 +11,7 @@ use crate::market;
 use crate::medicare::{Locality, MedicareAmount};
 use crate::reply::{Align, Reply, Table, Tone};
 use crate::store::{CodeRate, Payer, Practice};
+use crate::tic::view::{self as market_view, PayerMarket, PayerMarketFigure};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -65,6 +66,8 @@ pub struct RateRowReport {
     pub pct_of_medicare: Option<f64>,
     pub best_other: Option<BestOther>,
     pub market: Option<MarketFigure>,
+    /// This payer's own published rates for the practice's state (`raterise market import`).
+    pub payer_market: Option<PayerMarketFigure>,
     pub flags: Vec<Flag>,
     pub ask: Option<AskFigure>,
     pub weekly_volume: i64,
@@ -195,8 +198,34 @@ pub(crate) async fn report_for(
     let today = practice_today(ctx, practice);
     let peers: Vec<PayerKind> = PayerKind::ALL.into_iter().filter(|k| k.is_negotiable()).collect();
     let (codes, best) = ctx.store.payer_rates_with_peers(practice.id, payer.id, &peers, today).await?;
+    let target = market_view::parse_target(inv.opt("target"))?;
+    let own_market = PayerMarket::load(ctx, practice, &payer.name, bench.credential).await?;
     let last_case = ctx.store.latest_case_for(practice.id, payer.id).await?.map(|c| LastCase::from(&c));
-    Ok(payer_report(ctx, practice, payer, &codes, &best, bench, last_case, today))
+    let mut report = payer_report(ctx, practice, payer, &codes, &best, bench, last_case, today);
+    if let Some(m) = &own_market {
+        with_payer_market(&mut report, m, target, practice.weeks_per_year);
+    } else if target.is_some() {
+        return Err(AppError::user(format!(
+            "target: no published rates of {} are imported for your state yet (raterise market import)",
+            payer.name
+        )));
+    }
+    Ok(report)
+}
+
+/// Adds the payer's own distribution to each row; with a target percentile the ask becomes that
+/// percentile where it is above the rate (the rule says so).
+fn with_payer_market(report: &mut RatesReport, market: &PayerMarket, target: Option<u32>, weeks: i64) {
+    for row in &mut report.rows {
+        row.payer_market = market.figure(&row.cpt, row.rate_cents);
+        let (Some(t), Some(f), true) = (target, &row.payer_market, report.negotiable) else { continue };
+        if let Some((rate, rule)) = market_view::target_ask(f, row.rate_cents, t) {
+            let increase = rate - row.rate_cents;
+            row.ask = Some(AskFigure { rate_cents: rate, increase_cents: increase, increase_pct: percent_of(increase, row.rate_cents), rule });
+            row.yearly_impact_cents = Some(analysis::yearly(increase, row.weekly_volume, weeks));
+        }
+    }
+    report.yearly_impact_cents = report.rows.iter().filter_map(|r| r.yearly_impact_cents).fold(Cents::ZERO, |a, b| a + b);
 }
 
 pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
@@ -207,6 +236,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             payer: name.to_lowercase(),
             credential: inv.opt("credential").map(str::to_lowercase),
             year: inv.opt("year").map(str::to_string),
+            target: inv.opt("target").map(str::to_lowercase),
             today: practice_today(ctx, practice),
         };
         if let Some(hit) = ctx.rates_cache.get(&key) {
@@ -300,6 +330,7 @@ pub fn payer_report(
                 scope: market::SCOPE,
                 as_of: market::AS_OF,
             }),
+            payer_market: None,
             flags,
             ask: ask.map(|a| AskFigure {
                 rate_cents: a.rate,
@@ -498,6 +529,15 @@ impl RatesReport {
             }
         }
         r = r.notes("Flags", flags);
+        r = r.notes(
+            format!("{}'s own published rates", self.payer),
+            self.rows
+                .iter()
+                .filter_map(|row| {
+                    row.payer_market.as_ref().map(|m| format!("{}: you are {}. {}", row.cpt, m.position.describe(), m.citation()))
+                })
+                .collect(),
+        );
         if self.negotiable {
             let asks: Vec<String> = self
                 .rows

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod autocomplete;
 pub mod case_file;
 pub mod claims;
+pub mod market_rates;
 pub mod medicare_releases;
 pub mod negotiations;
 pub mod payers;

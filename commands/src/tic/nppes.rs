@@ -1,0 +1,293 @@
+//! NPPES: which NPIs are behavioral-health clinicians, their credential bucket and practice state.
+//!
+//! Reads CMS's monthly "NPPES Data Dissemination" `npidata_pfile_*.csv` (one row per NPI, about 330
+//! columns, 9 million rows) once, with the csv crate, keeping the few hundred thousand rows of
+//! individuals with a behavioral-health taxonomy in any of the 15 taxonomy slots.
+
+use serde::Serialize;
+use std::io::Read;
+
+/// The credential bucket of a clinician, from the primary behavioral taxonomy. The keys are the
+/// practice credentials of `/setup credential:` where one exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Bucket {
+    Psychiatrist = 1,
+    Psychologist = 2,
+    Np = 3,
+    Lcsw = 4,
+    Lmft = 5,
+    Lpc = 6,
+    Other = 7,
+}
+
+impl Bucket {
+    pub const ALL: [Bucket; 7] =
+        [Bucket::Psychiatrist, Bucket::Psychologist, Bucket::Np, Bucket::Lcsw, Bucket::Lmft, Bucket::Lpc, Bucket::Other];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Bucket::Psychiatrist => "psychiatrist",
+            Bucket::Psychologist => "psychologist",
+            Bucket::Np => "np",
+            Bucket::Lcsw => "lcsw",
+            Bucket::Lmft => "lmft",
+            Bucket::Lpc => "lpc",
+            Bucket::Other => "other",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Bucket> {
+        Bucket::ALL.into_iter().find(|b| b.key().eq_ignore_ascii_case(key.trim()))
+    }
+
+    pub fn from_u8(v: u8) -> Option<Bucket> {
+        Bucket::ALL.into_iter().find(|b| *b as u8 == v)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Bucket::Psychiatrist => "psychiatrists",
+            Bucket::Psychologist => "psychologists",
+            Bucket::Np => "psychiatric nurse practitioners and clinical nurse specialists",
+            Bucket::Lcsw => "clinical social workers",
+            Bucket::Lmft => "marriage and family therapists",
+            Bucket::Lpc => "counselors (LPC/LMHC)",
+            Bucket::Other => "other behavioral clinicians",
+        }
+    }
+}
+
+/// The behavioral-health taxonomy codes, from the NUCC Health Care Provider Taxonomy code set
+/// (nucc.org, the codes NPPES uses), with their bucket. Any 103T (psychologist) specialty counts.
+/// Left out on purpose: 101YS0200X school counselor; 103K00000X behavior analyst (ABA bills other
+/// codes); organisations such as 261QM0801X mental health clinic and 251S00000X community
+/// behavioral health agency (organisations are not clinicians; entity type 2 rows are skipped).
+pub const TAXONOMIES: &[(&str, Bucket)] = &[
+    ("1041C0700X", Bucket::Lcsw),         // social worker, clinical
+    ("104100000X", Bucket::Lcsw),         // social worker
+    ("101YM0800X", Bucket::Lpc),          // counselor, mental health
+    ("101YP2500X", Bucket::Lpc),          // counselor, professional
+    ("101Y00000X", Bucket::Lpc),          // counselor
+    ("101YA0400X", Bucket::Lpc),          // counselor, addiction (substance use disorder)
+    ("106H00000X", Bucket::Lmft),         // marriage & family therapist
+    ("103T00000X", Bucket::Psychologist), // psychologist (and every 103T specialty, below)
+    ("102L00000X", Bucket::Other),        // psychoanalyst
+    ("2084P0800X", Bucket::Psychiatrist), // psychiatry & neurology, psychiatry
+    ("2084P0804X", Bucket::Psychiatrist), // psychiatry & neurology, child & adolescent psychiatry
+    ("363LP0808X", Bucket::Np),           // nurse practitioner, psychiatric/mental health
+    ("364SP0808X", Bucket::Np),           // clinical nurse specialist, psychiatric/mental health
+];
+
+/// The bucket of a taxonomy code, if it is a behavioral one.
+pub fn bucket_of(code: &[u8]) -> Option<Bucket> {
+    if code.len() != 10 {
+        return None;
+    }
+    let code = std::str::from_utf8(code).ok()?;
+    let code = code.to_ascii_uppercase();
+    if code.starts_with("103T") {
+        return Some(Bucket::Psychologist);
+    }
+    TAXONOMIES.iter().find(|(c, _)| *c == code).map(|(_, b)| *b)
+}
+
+/// One behavioral clinician.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clinician {
+    pub npi: u64,
+    pub bucket: Bucket,
+    /// The taxonomy the bucket comes from.
+    pub taxonomy: String,
+    pub state: String,
+    /// First five digits of the practice ZIP.
+    pub zip: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NppesStats {
+    pub rows: u64,
+    pub clinicians: u64,
+    pub organisations_skipped: u64,
+    pub deactivated_skipped: u64,
+}
+
+struct Columns {
+    npi: usize,
+    entity: usize,
+    deactivated: Option<usize>,
+    reactivated: Option<usize>,
+    state: usize,
+    zip: usize,
+    taxonomy: Vec<usize>,
+    primary: Vec<usize>,
+}
+
+fn columns(header: &csv::ByteRecord) -> Result<Columns, String> {
+    let find = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name.as_bytes()));
+    let need = |name: &str| find(name).ok_or_else(|| format!("the NPPES file has no `{name}` column"));
+    let mut taxonomy = Vec::new();
+    let mut primary = Vec::new();
+    for i in 1..=15 {
+        if let Some(t) = find(&format!("Healthcare Provider Taxonomy Code_{i}")) {
+            taxonomy.push(t);
+            primary.push(find(&format!("Healthcare Provider Primary Taxonomy Switch_{i}")).unwrap_or(usize::MAX));
+        }
+    }
+    if taxonomy.is_empty() {
+        return Err("the NPPES file has no `Healthcare Provider Taxonomy Code_1` column".into());
+    }
+    Ok(Columns {
+        npi: need("NPI")?,
+        entity: need("Entity Type Code")?,
+        deactivated: find("NPI Deactivation Date"),
+        reactivated: find("NPI Reactivation Date"),
+        state: need("Provider Business Practice Location Address State Name")?,
+        zip: need("Provider Business Practice Location Address Postal Code")?,
+        taxonomy,
+        primary,
+    })
+}
+
+fn field(rec: &csv::ByteRecord, i: usize) -> &[u8] {
+    rec.get(i).unwrap_or(b"")
+}
+
+/// Streams the NPPES CSV and calls `each` for every behavioral clinician. A row that cannot be
+/// read is an error naming its line.
+pub fn read<R: Read>(input: R, mut each: impl FnMut(Clinician)) -> Result<NppesStats, String> {
+    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).buffer_capacity(1 << 20).from_reader(input);
+    let header = rdr.byte_headers().map_err(|e| format!("reading the NPPES header: {e}"))?.clone();
+    let cols = columns(&header)?;
+    let mut stats = NppesStats::default();
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(stats.rows + 2);
+                return Err(format!("NPPES line {line}: {e}"));
+            }
+        }
+        stats.rows += 1;
+        // Cheapest test first: most rows have no behavioral taxonomy at all.
+        let mut best: Option<(Bucket, usize, bool)> = None;
+        for (slot, &c) in cols.taxonomy.iter().enumerate() {
+            let code = field(&rec, c);
+            if code.is_empty() {
+                continue;
+            }
+            let Some(b) = bucket_of(code) else { continue };
+            let is_primary = field(&rec, cols.primary[slot]).eq_ignore_ascii_case(b"Y");
+            best = match best {
+                None => Some((b, c, is_primary)),
+                Some((_, _, true)) => best,
+                Some(_) if is_primary => Some((b, c, true)),
+                Some((ob, oc, op)) => Some(if b < ob { (b, c, false) } else { (ob, oc, op) }),
+            };
+        }
+        let Some((bucket, tax_col, _)) = best else { continue };
+        if field(&rec, cols.entity) != b"1" {
+            stats.organisations_skipped += 1;
+            continue;
+        }
+        let deactivated = cols.deactivated.is_some_and(|c| !field(&rec, c).is_empty());
+        let reactivated = cols.reactivated.is_some_and(|c| !field(&rec, c).is_empty());
+        if deactivated && !reactivated {
+            stats.deactivated_skipped += 1;
+            continue;
+        }
+        let npi = std::str::from_utf8(field(&rec, cols.npi)).ok().and_then(|s| s.trim().parse::<u64>().ok());
+        let Some(npi) = npi.filter(|n| (1_000_000_000..10_000_000_000).contains(n)) else {
+            return Err(format!("NPPES line {}: `NPI` is not a 10-digit number", stats.rows + 1));
+        };
+        let text = |c: usize| String::from_utf8_lossy(field(&rec, c)).trim().to_string();
+        let state = text(cols.state).to_ascii_uppercase();
+        let zip: String = text(cols.zip).chars().take(5).collect();
+        stats.clinicians += 1;
+        each(Clinician { npi, bucket, taxonomy: text(tax_col).to_ascii_uppercase(), state, zip });
+    }
+    Ok(stats)
+}
+
+/// The behavioral NPIs held in memory during an import: one sorted `u64` per clinician (NPI,
+/// state index and bucket packed), so a national table of a million clinicians takes 8 MB.
+#[derive(Debug, Clone, Default)]
+pub struct BhNpis {
+    packed: Vec<u64>,
+    states: Vec<String>,
+}
+
+impl BhNpis {
+    pub fn from_rows(rows: impl IntoIterator<Item = (u64, String, Bucket)>) -> BhNpis {
+        let mut t = BhNpis::default();
+        for (npi, state, bucket) in rows {
+            let s = match t.states.iter().position(|x| *x == state) {
+                Some(i) => i,
+                None => {
+                    t.states.push(state);
+                    t.states.len() - 1
+                }
+            };
+            let s = s.min(255) as u64;
+            t.packed.push(npi << 16 | s << 8 | bucket as u64);
+        }
+        t.packed.sort_unstable();
+        t.packed.dedup_by_key(|v| *v >> 16);
+        t
+    }
+
+    pub fn len(&self) -> usize {
+        self.packed.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.packed.is_empty()
+    }
+
+    /// (state index, bucket) of a behavioral NPI.
+    #[inline]
+    pub fn get(&self, npi: u64) -> Option<(u8, Bucket)> {
+        let i = self.packed.partition_point(|v| (v >> 16) < npi);
+        let v = *self.packed.get(i)?;
+        if v >> 16 != npi {
+            return None;
+        }
+        Some(((v >> 8) as u8, Bucket::from_u8(v as u8)?))
+    }
+
+    pub fn state_name(&self, index: u8) -> &str {
+        self.states.get(index as usize).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn state_index(&self, state: &str) -> Option<u8> {
+        self.states.iter().position(|s| s.eq_ignore_ascii_case(state)).map(|i| i as u8)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_any_103t_and_the_listed_codes() {
+        assert_eq!(bucket_of(b"103TC0700X"), Some(Bucket::Psychologist));
+        assert_eq!(bucket_of(b"1041c0700x"), Some(Bucket::Lcsw));
+        assert_eq!(bucket_of(b"101YS0200X"), None);
+        assert_eq!(bucket_of(b"207Q00000X"), None);
+        assert_eq!(bucket_of(b"103K00000X"), None);
+    }
+
+    #[test]
+    fn packed_lookup() {
+        let t = BhNpis::from_rows([
+            (1234567890, "IL".to_string(), Bucket::Lcsw),
+            (1111111111, "NY".to_string(), Bucket::Psychologist),
+        ]);
+        assert_eq!(t.get(1234567890).map(|(s, b)| (t.state_name(s).to_string(), b)), Some(("IL".into(), Bucket::Lcsw)));
+        assert_eq!(t.get(1111111111).map(|x| x.1), Some(Bucket::Psychologist));
+        assert_eq!(t.get(1111111112), None);
+        assert_eq!(t.state_index("ny"), Some(1));
+    }
+}
