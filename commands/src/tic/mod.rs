@@ -11,6 +11,7 @@
 //! `derived`, billing class `professional` or `both`, above zero, not expired on the import date.
 //! Everything else is dropped and counted by reason.
 
+pub mod generate;
 pub mod model;
 pub mod nppes;
 pub mod split;

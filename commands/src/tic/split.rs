@@ -70,7 +70,7 @@ static SCALAR_OK: [bool; 256] = scalar_table();
 pub struct Splitter {
     /// Offset of the first byte of the chunk being fed.
     base: u64,
-    /// Open containers; `stack[d]` is b'{' or b'[' for the container at depth d+1 (shallow only).
+    /// Open containers; `stack[d]` is b'{' or b'[' for the container at depth d+1.
     depth: u32,
     stack: Vec<u8>,
     in_str: bool,
@@ -200,9 +200,7 @@ impl Splitter {
                         return Err(self.err(i, "more than one JSON value in the file"));
                     }
                     self.depth += 1;
-                    if self.depth <= 3 {
-                        self.stack.push(b);
-                    }
+                    self.stack.push(b);
                     if self.depth == 2 {
                         self.section = match (b, self.root_key.as_slice()) {
                             (b'[', b"in_network") => Section::InNetwork,
@@ -229,11 +227,9 @@ impl Splitter {
                     if self.depth == 0 {
                         return Err(self.err(i, format!("unexpected `{}`", b as char)));
                     }
-                    if self.depth <= 3 {
-                        let open = self.stack.pop().unwrap_or(b'{');
-                        if (open == b'{') != (b == b'}') {
-                            return Err(self.err(i, format!("`{}` closes a `{}`", b as char, open as char)));
-                        }
+                    let open = self.stack.pop().unwrap_or(b'{');
+                    if (open == b'{') != (b == b'}') {
+                        return Err(self.err(i, format!("`{}` closes a `{}`", b as char, open as char)));
                     }
                     self.depth -= 1;
                     if self.depth == 2 && self.capturing {
@@ -392,7 +388,7 @@ fn find_structural(s: &[u8]) -> usize {
 mod tests {
     use super::*;
 
-    #[derive(Default)]
+    #[derive(Default, Debug)]
     struct Collect {
         items: Vec<(String, u64)>,
         refs: Vec<String>,
