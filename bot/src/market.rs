@@ -151,7 +151,10 @@ async fn download(
             etag = resp.headers().get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_string);
             total = resp.content_length();
             if total.is_some_and(|t| t > policy.max_bytes) {
-                return Err(format!("the file is larger than the {} byte limit (RATERISE_MARKET_MAX_BYTES)", policy.max_bytes));
+                return Err(format!(
+                    "the file is larger than the {} byte limit (RATERISE_MARKET_MAX_BYTES)",
+                    policy.max_bytes
+                ));
             }
         } else {
             // A resumed request must continue exactly where the last one stopped, on the same file.
@@ -194,7 +197,11 @@ async fn download(
             None if complete => return Ok(()),
             _ if attempts < policy.retries && total.is_some() => {
                 attempts += 1;
-                tracing::warn!(bytes = got, attempt = attempts, "market download dropped; resuming with a Range request");
+                tracing::warn!(
+                    bytes = got,
+                    attempt = attempts,
+                    "market download dropped; resuming with a Range request"
+                );
             }
             Some(e) => return Err(format!("the download failed after {got} bytes: {e}")),
             None => return Err(format!("the download ended after {got} of {} bytes", total.unwrap_or(0))),

@@ -246,7 +246,11 @@ pub const CATALOG: &[CommandSpec] = &[
             opt("payer", "Payer to examine (leave out to rank all payers)", OptionKind::Payer),
             opt("credential", "Compare as this credential (default: the practice's)", OptionKind::Choice(CREDENTIALS)),
             opt("year", "Medicare year (default: latest final)", OptionKind::Integer),
-            opt("target", "Ask for this percentile of the payer's own published rates: p50, p75, p90", OptionKind::Text),
+            opt(
+                "target",
+                "Ask for this percentile of the payer's own published rates: p50, p75, p90",
+                OptionKind::Text,
+            ),
         ],
         subcommands: &[],
     },
@@ -257,7 +261,11 @@ pub const CATALOG: &[CommandSpec] = &[
         options: &[
             req("payer", "Payer whose published rates to show", OptionKind::Payer),
             opt("cpt", "Only this code", OptionKind::Cpt),
-            opt("credential", "Only this credential bucket", OptionKind::Choice(crate::handlers::market::CREDENTIAL_CHOICES)),
+            opt(
+                "credential",
+                "Only this credential bucket",
+                OptionKind::Choice(crate::handlers::market::CREDENTIAL_CHOICES),
+            ),
             opt("state", "Two-letter state (default: your Medicare locality's)", OptionKind::Text),
         ],
         subcommands: &[],

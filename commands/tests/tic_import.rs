@@ -83,10 +83,7 @@ fn cms_v2_all_negotiated_types_example() {
     let o = opts(&codes, "2024-06-01");
     let m = scan(data("v2-all-negotiated-types.json"), &o, &t).unwrap();
     assert_eq!((m.items_seen, m.items_kept, m.rates_kept), (6, 5, 3));
-    assert_eq!(
-        dropped(&m),
-        vec![("code_type".into(), 1), ("not_professional".into(), 2), ("percentage".into(), 2)]
-    );
+    assert_eq!(dropped(&m), vec![("code_type".into(), 1), ("not_professional".into(), 2), ("percentage".into(), 2)]);
     assert_eq!(m.npis_matched, 6);
     let c = cell(&m, "99214", "", "11", "all");
     assert_eq!((c.state.as_str(), c.n_clinicians, c.n_contracts, c.clinician_cents), ("IL", 4, 2, [15000; 5]));
@@ -180,7 +177,8 @@ fn generated() -> (String, BhNpis) {
         rates.join(","),
         refs.join(",")
     );
-    let mut rows: Vec<(u64, String, Bucket)> = (0..10).map(|t| (1_000_000_000 + t, "IL".into(), Bucket::Lcsw)).collect();
+    let mut rows: Vec<(u64, String, Bucket)> =
+        (0..10).map(|t| (1_000_000_000 + t, "IL".into(), Bucket::Lcsw)).collect();
     rows.extend((100..103).map(|n| (1_000_000_000 + n, "IL".to_string(), Bucket::Lmft)));
     (doc, BhNpis::from_rows(rows))
 }
@@ -279,7 +277,10 @@ fn platform_contracts_are_reported_apart() {
     o.state = Some("IL".into());
     let m = scan(doc.into_bytes(), &o, &t).unwrap();
     assert_eq!(m.platforms.len(), 1);
-    assert_eq!((m.platforms[0].tin.as_str(), m.platforms[0].clinicians, m.platforms[0].states), ("ein:99-9999999", 500, 5));
+    assert_eq!(
+        (m.platforms[0].tin.as_str(), m.platforms[0].clinicians, m.platforms[0].states),
+        ("ein:99-9999999", 500, 5)
+    );
     let independent = cell(&m, "90834", "", "11", "lpc");
     assert_eq!((independent.n_clinicians, independent.clinician_cents), (3, [12000; 5]));
     let platform = m.cells.iter().find(|c| c.platform && c.credential == "lpc").unwrap();

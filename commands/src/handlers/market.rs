@@ -84,7 +84,6 @@ pub const CREDENTIAL_CHOICES: &[(&str, &str)] = &[
     ("other", "Other behavioral clinicians"),
 ];
 
-
 fn source_line(sources: &[MarketSource]) -> String {
     sources.iter().map(|s| s.source.clone()).collect::<Vec<_>>().join("; ")
 }

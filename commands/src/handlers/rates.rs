@@ -221,11 +221,17 @@ fn with_payer_market(report: &mut RatesReport, market: &PayerMarket, target: Opt
         let (Some(t), Some(f), true) = (target, &row.payer_market, report.negotiable) else { continue };
         if let Some((rate, rule)) = market_view::target_ask(f, row.rate_cents, t) {
             let increase = rate - row.rate_cents;
-            row.ask = Some(AskFigure { rate_cents: rate, increase_cents: increase, increase_pct: percent_of(increase, row.rate_cents), rule });
+            row.ask = Some(AskFigure {
+                rate_cents: rate,
+                increase_cents: increase,
+                increase_pct: percent_of(increase, row.rate_cents),
+                rule,
+            });
             row.yearly_impact_cents = Some(analysis::yearly(increase, row.weekly_volume, weeks));
         }
     }
-    report.yearly_impact_cents = report.rows.iter().filter_map(|r| r.yearly_impact_cents).fold(Cents::ZERO, |a, b| a + b);
+    report.yearly_impact_cents =
+        report.rows.iter().filter_map(|r| r.yearly_impact_cents).fold(Cents::ZERO, |a, b| a + b);
 }
 
 pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
@@ -534,7 +540,9 @@ impl RatesReport {
             self.rows
                 .iter()
                 .filter_map(|row| {
-                    row.payer_market.as_ref().map(|m| format!("{}: you are {}. {}", row.cpt, m.position.describe(), m.citation()))
+                    row.payer_market
+                        .as_ref()
+                        .map(|m| format!("{}: you are {}. {}", row.cpt, m.position.describe(), m.citation()))
                 })
                 .collect(),
         );

@@ -52,7 +52,8 @@ impl Store {
         sqlx::query("DELETE FROM market_npis").execute(&mut *tx).await?;
         // 400 rows (2,000 parameters) per statement: far fewer round trips than one per row.
         for chunk in rows.chunks(400) {
-            let mut sql = String::from("INSERT OR REPLACE INTO market_npis (npi, bucket, taxonomy, state, zip) VALUES ");
+            let mut sql =
+                String::from("INSERT OR REPLACE INTO market_npis (npi, bucket, taxonomy, state, zip) VALUES ");
             for i in 0..chunk.len() {
                 sql.push_str(if i == 0 { "(?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?)" });
             }
@@ -78,11 +79,10 @@ impl Store {
         let mut all = Vec::new();
         let mut after = 0i64;
         loop {
-            let rows =
-                sqlx::query("SELECT npi, state, bucket FROM market_npis WHERE npi > ? ORDER BY npi LIMIT 50000")
-                    .bind(after)
-                    .fetch_all(self.pool())
-                    .await?;
+            let rows = sqlx::query("SELECT npi, state, bucket FROM market_npis WHERE npi > ? ORDER BY npi LIMIT 50000")
+                .bind(after)
+                .fetch_all(self.pool())
+                .await?;
             let Some(last) = rows.last() else { break };
             after = last.get::<i64, _>("npi");
             for r in &rows {
@@ -157,7 +157,11 @@ impl Store {
     }
 
     /// A payer's stored cells for a state, with where they came from.
-    pub async fn market_cells(&self, payer: &str, state: &str) -> Result<(Vec<MarketSource>, Vec<StoredCell>), AppError> {
+    pub async fn market_cells(
+        &self,
+        payer: &str,
+        state: &str,
+    ) -> Result<(Vec<MarketSource>, Vec<StoredCell>), AppError> {
         let rows = sqlx::query(
             "SELECT c.*, i.payer AS import_payer, i.source, i.last_updated_on, i.imported_on
              FROM market_cells c JOIN market_imports i ON i.id = c.import_id

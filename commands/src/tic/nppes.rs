@@ -22,8 +22,15 @@ pub enum Bucket {
 }
 
 impl Bucket {
-    pub const ALL: [Bucket; 7] =
-        [Bucket::Psychiatrist, Bucket::Psychologist, Bucket::Np, Bucket::Lcsw, Bucket::Lmft, Bucket::Lpc, Bucket::Other];
+    pub const ALL: [Bucket; 7] = [
+        Bucket::Psychiatrist,
+        Bucket::Psychologist,
+        Bucket::Np,
+        Bucket::Lcsw,
+        Bucket::Lmft,
+        Bucket::Lpc,
+        Bucket::Other,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -156,7 +163,8 @@ fn field(rec: &csv::ByteRecord, i: usize) -> &[u8] {
 /// Streams the NPPES CSV and calls `each` for every behavioral clinician. A row that cannot be
 /// read is an error naming its line.
 pub fn read<R: Read>(input: R, mut each: impl FnMut(Clinician)) -> Result<NppesStats, String> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).buffer_capacity(1 << 20).from_reader(input);
+    let mut rdr =
+        csv::ReaderBuilder::new().has_headers(true).flexible(true).buffer_capacity(1 << 20).from_reader(input);
     let header = rdr.byte_headers().map_err(|e| format!("reading the NPPES header: {e}"))?.clone();
     let cols = columns(&header)?;
     let mut stats = NppesStats::default();

@@ -47,8 +47,22 @@ pub struct TocRanking {
 }
 
 /// Words that mark a behavioral network or carve-out file.
-const BEHAVIORAL: &[&str] =
-    &["behavioral", "behavior", "mental", "ebh", "ohbs", "optum-bh", "evernorth", "carelon", "magellan", "psych", "_bh_", "-bh-", "_bh.", "-bh."];
+const BEHAVIORAL: &[&str] = &[
+    "behavioral",
+    "behavior",
+    "mental",
+    "ebh",
+    "ohbs",
+    "optum-bh",
+    "evernorth",
+    "carelon",
+    "magellan",
+    "psych",
+    "_bh_",
+    "-bh-",
+    "_bh.",
+    "-bh.",
+];
 
 fn tokens(s: &str) -> Vec<String> {
     s.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).map(|t| t.to_ascii_lowercase()).collect()
@@ -71,7 +85,10 @@ pub fn rank(bytes: &[u8], state: Option<&str>, state_name: Option<&str>, limit: 
                 let mut reasons = Vec::new();
                 if let Some(w) = BEHAVIORAL.iter().find(|w| text.contains(*w)) {
                     score += 10;
-                    reasons.push(format!("behavioral network (`{}`)", w.trim_matches(|c| c == '_' || c == '-' || c == '.')));
+                    reasons.push(format!(
+                        "behavioral network (`{}`)",
+                        w.trim_matches(|c| c == '_' || c == '-' || c == '.')
+                    ));
                 }
                 let toks = tokens(&text);
                 if let Some(st) = &state {

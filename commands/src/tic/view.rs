@@ -201,4 +201,3 @@ pub fn target_ask(figure: &PayerMarketFigure, rate: Cents, target: u32) -> Optio
         )
     })
 }
-
