@@ -51,7 +51,7 @@ impl FetchPolicy {
             s => return Err(format!("only https:// addresses are fetched (not {s}://)")),
         }
         let host = u.host_str().unwrap_or("").to_ascii_lowercase();
-        if !self.hosts.iter().any(|h| *h == host) {
+        if !self.hosts.contains(&host) {
             return Err(format!(
                 "{host} is not an allowed host; an operator adds it to RATERISE_MARKET_HOSTS (comma-separated) to fetch from it"
             ));

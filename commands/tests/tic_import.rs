@@ -332,7 +332,7 @@ mod splitter_never_panics {
     struct Keep;
     impl Sink for Keep {
         fn wants_code(&mut self, code: &[u8]) -> bool {
-            code.len() % 2 == 0
+            code.first() == Some(&b'9')
         }
         fn item(&mut self, bytes: &[u8], _: u64) -> Result<(), SplitError> {
             let _ = serde_json::from_slice::<serde_json::Value>(bytes);

@@ -101,6 +101,11 @@ struct Obs {
     cents: u32,
 }
 
+/// (state index, rate key, bucket or 0 for all, platform)
+type CellKey = (u8, u32, u8, bool);
+/// (npi, tin, cents)
+type Member = (u64, u32, i64);
+
 #[derive(Debug, Clone, Copy)]
 struct Pending {
     reference: u64,
@@ -213,7 +218,7 @@ impl Run<'_> {
                     .is_some_and(|d| d < self.x.import_date.as_str());
                 let reason = reason
                     .or_else(|| (class != "professional" && class != "both").then_some("not_professional"))
-                    .or_else(|| (!(cents >= 1.0)).then_some("zero_or_negative"))
+                    .or_else(|| (cents.is_nan() || cents < 1.0).then_some("zero_or_negative"))
                     .or_else(|| (cents > 1e8).then_some("implausible"))
                     .or_else(|| expired.then_some("expired"));
                 if let Some(r) = reason {
@@ -523,7 +528,7 @@ impl Extract {
 
         let state_filter = opts.state.as_deref().map(|s| bh.state_index(s));
         // (state, key, bucket or 0 for all, platform) -> (npi, tin, cents)
-        let mut cells: BTreeMap<(u8, u32, u8, bool), Vec<(u64, u32, i64)>> = BTreeMap::new();
+        let mut cells: BTreeMap<CellKey, Vec<Member>> = BTreeMap::new();
         let mut matched = HashSet::new();
         for o in &self.obs {
             let Some((state, bucket)) = bh.get(o.npi) else { continue };
@@ -541,7 +546,7 @@ impl Extract {
         let mut out = Vec::new();
         let mut suppressed = 0;
         for ((state, key, bucket, platform), mut rows) in cells {
-            let per_unit = |rows: &mut Vec<(u64, u32, i64)>, by_npi: bool| -> Vec<i64> {
+            let per_unit = |rows: &mut Vec<Member>, by_npi: bool| -> Vec<i64> {
                 rows.sort_unstable_by_key(|r| (if by_npi { r.0 } else { u64::from(r.1) }, r.2));
                 let mut vals = Vec::new();
                 let mut i = 0;
