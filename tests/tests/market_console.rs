@@ -146,6 +146,13 @@ fn import_then_market_and_rates() {
     assert_eq!(r["rows"][0]["ask"]["rate_cents"], office["p75_cents"]);
     assert!(r["rows"][0]["ask"]["rule"].as_str().unwrap().contains("75th percentile of Cigna's own published rates"));
 
+    // The request letter cites it.
+    let draft = ask_text(&dir, "/draft kind:request payer:cigna");
+    assert!(
+        draft.contains("In Cigna's own published in-network rates") && draft.contains("file dated 2026-05-01"),
+        "{draft}"
+    );
+
     // A broken file stores nothing and names the byte.
     let bad = dir.0.join("bad.json");
     let plain = std::fs::read(&tic).unwrap();

@@ -68,6 +68,9 @@ struct Facts {
     specialties: Vec<String>,
     note: String,
     dates: Dates,
+    /// The payer's own published rates for the practice's state, one cited line per code
+    /// (`raterise market import`); empty when none are imported.
+    market: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -587,6 +590,17 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             share: "[MEDICARE LOCALITY]".into(),
         },
     };
+    // The payer's own published rates, cited with scope, date and source.
+    let mut market = Vec::new();
+    if let Some(credential) = practice.credential {
+        if let Some(view) = crate::tic::view::PayerMarket::load(ctx, practice, &payer.name, credential).await? {
+            for l in &lines {
+                if let Some(f) = l.current.and_then(|cur| view.figure(&l.cpt, cur)) {
+                    market.push(format!("{}: {}.", l.cpt, f.citation()));
+                }
+            }
+        }
+    }
     let facts = Facts {
         kind: kind.key(),
         today: long_date(today),
@@ -644,6 +658,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             .map(credential_summary)
             .collect(),
         note: note.clone().unwrap_or_default(),
+        market,
         dates: Dates {
             review: long_date(today.checked_add_months(Months::new(6)).unwrap_or(today)),
             phase_two: long_date(today.checked_add_months(Months::new(12)).unwrap_or(today)),

@@ -48,7 +48,7 @@ impl Store {
         stats: &NppesStats,
         at: DateTime<Utc>,
     ) -> Result<(), AppError> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM market_npis").execute(&mut *tx).await?;
         // 400 rows (2,000 parameters) per statement: far fewer round trips than one per row.
         for chunk in rows.chunks(400) {
@@ -95,7 +95,7 @@ impl Store {
 
     /// Stores an import's cells, replacing the payer's cells in the states the import covers.
     pub async fn save_market_import(&self, m: &NewMarketImport<'_>) -> Result<i64, AppError> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.write_tx().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO market_imports (payer, state, source, last_updated_on, imported_on, summary)
              VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
