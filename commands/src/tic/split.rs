@@ -150,7 +150,7 @@ impl Splitter {
                     i += 1;
                     continue;
                 }
-                match memchr::memchr2(b'"', b'\\', &buf[i..]) {
+                match find_quote_or_backslash(&buf[i..]) {
                     None => {
                         if self.want_text {
                             self.text.extend_from_slice(&buf[i..]);
@@ -354,15 +354,37 @@ impl Splitter {
     }
 }
 
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in each byte of `v` that is zero (exact for the lowest one).
+#[inline(always)]
+fn zero_bytes(v: u64) -> u64 {
+    v.wrapping_sub(LO) & !v & HI
+}
+
+/// The end of a string's current run: the first `"` or `\`. Most strings in these files are a few
+/// bytes long, so the first 32 bytes are checked inline and `memchr2` takes longer ones.
+#[inline]
+fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i + 8 <= s.len() && i < 32 {
+        let w = u64::from_le_bytes(s[i..i + 8].try_into().expect("eight bytes"));
+        let hit = zero_bytes(w ^ (LO * 0x22)) | zero_bytes(w ^ (LO * 0x5C));
+        if hit != 0 {
+            return Some(i + (hit.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    if i >= 32 {
+        return memchr::memchr2(b'"', b'\\', &s[i..]).map(|k| i + k);
+    }
+    s[i..].iter().position(|b| *b == b'"' || *b == b'\\').map(|k| i + k)
+}
+
 /// Index of the first `"`, `{`, `}`, `[` or `]` in `s` (or `s.len()`), eight bytes at a time.
 #[inline]
 fn find_structural(s: &[u8]) -> usize {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    #[inline(always)]
-    fn zero_bytes(v: u64) -> u64 {
-        v.wrapping_sub(LO) & !v & HI
-    }
     let mut i = 0;
     while i + 8 <= s.len() {
         let w = u64::from_le_bytes(s[i..i + 8].try_into().expect("eight bytes"));
@@ -468,5 +490,10 @@ mod tests {
             assert_eq!(find_structural(&text[start..]), want, "from {start}");
         }
         assert_eq!(find_structural(&[0xFB, 0xFD, 0xA2, 0x5C, 0x3B]), 5);
+        let text = br#"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ\"x"#;
+        for start in 0..text.len() {
+            let want = text[start..].iter().position(|b| *b == b'"' || *b == b'\\');
+            assert_eq!(find_quote_or_backslash(&text[start..]), want, "from {start}");
+        }
     }
 }
