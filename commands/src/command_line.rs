@@ -313,7 +313,7 @@ mod tests {
         assert!(e("/payer").contains("add"));
         assert!(e("/rate set payer:cigna").contains("cpt"));
         assert!(e("rates cigna").contains("slash"));
-        assert!(e("/rates a b c d").contains("Too many"));
+        assert!(e("/rates a b c d e").contains("Too many"));
         assert!(e("/rates payer:a payer:b").contains("twice"));
     }
 
