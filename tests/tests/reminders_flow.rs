@@ -211,7 +211,7 @@ async fn snooze_done_and_stop_reminding_from_the_buttons() {
     // "Snooze 1 week" on Thursday 10-22: back on Thursday 10-29 at 09:00, as a new message.
     w.set("2026-10-22T15:00:00Z");
     match w.ok(&button(&first[0], "Snooze 1 week")).await {
-        Outcome::FollowupChanged(c) => assert_eq!(c.until.unwrap().to_string(), "2026-10-29"),
+        Outcome::FollowupChanged(c) => assert_eq!(c.until.unwrap().to_string(), "2026-10-29", "{:?}", c.items),
         other => panic!("{other:?}"),
     }
     assert!(w.posts_at("2026-10-29T12:59:00Z").await.is_empty());
@@ -235,6 +235,14 @@ async fn snooze_done_and_stop_reminding_from_the_buttons() {
     let list = w.list().await;
     let after = list.upcoming.iter().find(|i| i.kind.key() == "follow-up").expect("the one after");
     assert_eq!(after.due_on.to_string(), "2026-11-26");
+
+    // Snoozing a reminder due later than the snooze never moves it earlier (issue 10, section 5):
+    // the 11-26 follow-up snoozed for a week on 11-11 stays on 11-26.
+    w.ok(&format!("/followups snooze id:{} days:7", after.id)).await;
+    let list = w.list().await;
+    let kept = list.upcoming.iter().find(|i| i.id == after.id).expect("still planned");
+    assert_eq!(kept.post_on.to_string(), "2026-11-26");
+    assert!(w.posts_at("2026-11-18T15:00:00Z").await.is_empty(), "not brought forward to 11-18");
 
     // A snooze for too long, or of a reminder that is not ours, explains itself.
     let e = w.run(&format!("/followups snooze id:{} days:400", after.id)).await.unwrap_err();

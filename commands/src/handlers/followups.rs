@@ -150,11 +150,14 @@ pub async fn snooze(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<
     let until = reminders::due_at(back_on, &practice.time_zone);
     let moved = ctx.store.snooze_reminder(practice.id, id, until, &audit(ctx, inv, practice)).await?;
     let now = ctx.clock.now();
+    let items: Vec<FollowupItem> = moved.into_iter().map(|v| item(v, practice, now)).collect();
+    let until = items.iter().map(|i| i.post_on).max().or(Some(reminders::business_day(back_on)));
     Ok(Outcome::FollowupChanged(FollowupChanged {
         action: FollowupAction::Snoozed,
         id,
-        items: moved.into_iter().map(|v| item(v, practice, now)).collect(),
-        until: Some(reminders::business_day(back_on)),
+        items,
+        // A reminder already due later than the snooze keeps its date (never moved earlier).
+        until,
         cancelled: 0,
     }))
 }

@@ -686,11 +686,15 @@ impl Store {
                 snoozes += 1;
             }
             let nonce = reminders::nonce(practice_id, kind, &subject, due_on, snoozes);
+            // A snooze never brings a reminder forward: one still pending keeps a later due time
+            // (instants are text in one fixed format, so text order is time order).
             sqlx::query(
-                "UPDATE reminders SET state = 'pending', due_at = ?, snoozed_at = ?, snoozes = ?, nonce = ?,
+                "UPDATE reminders SET state = 'pending',
+                        due_at = CASE WHEN state = 'pending' AND due_at > ?1 THEN due_at ELSE ?1 END,
+                        snoozed_at = ?2, snoozes = ?3, nonce = ?4,
                         attempts = 0, next_attempt_at = NULL, last_error = NULL, closed_at = NULL, warned_at = NULL,
                         claimed_by = NULL, lease_until = NULL
-                 WHERE id = ? AND practice_id = ?",
+                 WHERE id = ?5 AND practice_id = ?6",
             )
             .bind(instant_text(until))
             .bind(&at)
