@@ -6,6 +6,7 @@ pub mod config;
 pub mod discord;
 pub mod inflight;
 pub mod market;
+pub mod replay;
 pub mod scheduler;
 pub mod server;
 pub mod slack;

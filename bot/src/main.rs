@@ -316,6 +316,10 @@ async fn serve(ctx: &Ctx, config: &Config, bind: Option<String>) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
+    let limits = match server::Limits::from_env() {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
     let bind = bind.or_else(|| config.bind.clone()).unwrap_or_else(|| DEFAULT_BIND.to_string());
     let listener = match tokio::net::TcpListener::bind(&bind).await {
         Ok(l) => l,
@@ -364,7 +368,8 @@ async fn serve(ctx: &Ctx, config: &Config, bind: Option<String>) -> ExitCode {
     } else {
         tracing::info!(platforms = %posting.join(","), "reminders are posted for these platforms' practices");
     }
-    let served = server::serve(listener, server::with_slack(server::router(endpoint), slack.clone()), stop).await;
+    let served =
+        server::serve_with(listener, server::with_slack(server::router(endpoint), slack.clone()), limits, stop).await;
     let mut code = ExitCode::SUCCESS;
     if let Err(e) = served {
         tracing::error!(error = %e, "the HTTP server failed");

@@ -86,6 +86,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// `body` with an interaction id of its own (ids are unique per interaction; a repeat is a replay).
+fn unique_id(body: &[u8]) -> Vec<u8> {
+    static N: AtomicU64 = AtomicU64::new(1);
+    let id = (1_290_000_000_000_000_001u64 + N.fetch_add(1, Ordering::SeqCst)).to_string();
+    String::from_utf8_lossy(body).replacen("1290000000000000001", &id, 1).into_bytes()
+}
+
 /// A real-shaped `/rates payer:Cigna` (or `/help`) interaction from a member of the guild.
 fn payload(command: &str) -> Vec<u8> {
     let data = if command == "help" {
@@ -155,19 +162,21 @@ async fn load(
         let key = key.cloned();
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
-            let mut signed: Option<(u64, String)> = None;
-            while Instant::now() < deadline && sent.fetch_add(1, Ordering::SeqCst) < max_requests {
-                let mut req = client.post(&url).header("content-type", "application/json").body(body.to_vec());
+            loop {
+                let n = sent.fetch_add(1, Ordering::SeqCst);
+                if Instant::now() >= deadline || n >= max_requests {
+                    break;
+                }
+                // Every interaction has its own id (the server answers a repeated one without
+                // running it), so each request is its own body, signed.
+                let body = unique_id(&body);
+                let mut req = client.post(&url).header("content-type", "application/json").body(body.clone());
                 if let Some(key) = &key {
-                    // Discord signs every request; re-sign when the second changes.
                     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-                    if signed.as_ref().map(|(t, _)| *t) != Some(now) {
-                        let mut msg = now.to_string().into_bytes();
-                        msg.extend_from_slice(&body);
-                        signed = Some((now, hex(&key.sign(&msg).to_bytes())));
-                    }
-                    let (ts, sig) = signed.as_ref().unwrap();
-                    req = req.header("X-Signature-Timestamp", ts.to_string()).header("X-Signature-Ed25519", sig);
+                    let mut msg = now.to_string().into_bytes();
+                    msg.extend_from_slice(&body);
+                    let sig = hex(&key.sign(&msg).to_bytes());
+                    req = req.header("X-Signature-Timestamp", now.to_string()).header("X-Signature-Ed25519", sig);
                 }
                 let t0 = Instant::now();
                 match req.send().await {

@@ -3,9 +3,11 @@
 //! Every request must carry a valid Ed25519 signature of timestamp + body from the
 //! application's public key (serenity's `Verifier`) and a timestamp within five minutes;
 //! anything else gets 401 before the body is even parsed. PING gets PONG; everything else goes
-//! through the same `Discord::handle` as the gateway.
+//! through the same `Discord::handle` as the gateway. An interaction already answered (the same
+//! id again, within the signature window) is answered without running its command again.
 
 use super::Discord;
+use crate::replay::Seen;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -19,9 +21,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Oldest (or furthest in the future) signature timestamp accepted, against replays.
 pub const MAX_SKEW: Duration = Duration::from_secs(300);
 
+/// What a request must carry before its body is read (checked by the server).
+pub const SIGNATURE_HEADERS: &[&str] = &["x-signature-ed25519", "x-signature-timestamp"];
+
 pub struct Endpoint {
     discord: Arc<Discord>,
     verifier: Verifier,
+    seen: Seen,
 }
 
 impl Endpoint {
@@ -29,7 +35,7 @@ impl Endpoint {
     pub fn new(discord: Arc<Discord>, public_key: [u8; 32]) -> Result<Endpoint, String> {
         let verifier = Verifier::try_new(public_key)
             .map_err(|e| format!("DISCORD_PUBLIC_KEY is not a valid Ed25519 public key: {e}"))?;
-        Ok(Endpoint { discord, verifier })
+        Ok(Endpoint { discord, verifier, seen: Seen::default() })
     }
 
     pub fn discord(&self) -> &Arc<Discord> {
@@ -37,11 +43,13 @@ impl Endpoint {
     }
 }
 
-/// Only the type, read before the whole model (a PING has little else).
+/// Only the type and id, read before the whole model (a PING has little else).
 #[derive(serde::Deserialize)]
 struct InteractionKind {
     #[serde(rename = "type")]
     kind: u8,
+    #[serde(default)]
+    id: Option<String>,
 }
 
 /// The interaction in serenity's model, read straight from the body. serenity's own
@@ -87,6 +95,19 @@ pub async fn interactions(State(ep): State<Arc<Endpoint>>, headers: HeaderMap, b
     // PING needs nothing else from the payload.
     if kind.kind == 1 {
         return Json(serde_json::json!({"type": 1})).into_response();
+    }
+    // A replay carries the same signature, so it passed the checks above: answer, do not run.
+    let id = kind.id.as_deref().unwrap_or_default();
+    if id.is_empty() {
+        return (StatusCode::BAD_REQUEST, "the interaction has no id").into_response();
+    }
+    if !ep.seen.first(id) {
+        tracing::info!(interaction = id, "an interaction already answered arrived again; not running it twice");
+        return Json(serde_json::json!({
+            "type": 4,
+            "data": {"content": "This request was already handled.", "flags": 64}
+        }))
+        .into_response();
     }
     let interaction = match interaction_of(kind.kind, &body) {
         Ok(i) => i,
