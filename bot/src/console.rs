@@ -128,6 +128,93 @@ pub async fn chat(ctx: &Ctx, practice: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// `raterise import claims FILE`: streams the file into the practice with a progress bar on
+/// stderr (rows, rows/s, ETA by bytes), quiet under `--json`.
+pub async fn import_claims(ctx: &Ctx, practice: &str, file: &std::path::Path, map: &[String], json: bool) -> ExitCode {
+    use raterise_commands::claims::{columns::parse_map_args, Progress};
+    use std::sync::atomic::Ordering;
+    let map = match parse_map_args(map) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{}", e.0);
+            return ExitCode::from(1);
+        }
+    };
+    let input = match std::fs::File::open(file) {
+        Ok(f) => std::io::BufReader::with_capacity(256 * 1024, f),
+        Err(e) => {
+            eprintln!("Could not open {}: {e}", file.display());
+            return ExitCode::from(1);
+        }
+    };
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    let inv = match invocation(practice, "/help") {
+        Ok(i) => i,
+        Err(e) => {
+            report(&e);
+            return ExitCode::from(1);
+        }
+    };
+    let practice_row = match raterise_commands::handlers::practice_for(ctx, &inv).await {
+        Ok(p) => p,
+        Err(e) => {
+            report(&e);
+            return ExitCode::from(if e.is_internal() { 2 } else { 1 });
+        }
+    };
+    let progress = Progress::default();
+    let bar = (!json).then(|| {
+        let bar = indicatif::ProgressBar::with_draw_target(Some(size), indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {percent}% ETA {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let ticker = bar.clone().map(|bar| {
+        let progress = progress.clone();
+        let started = std::time::Instant::now();
+        tokio::spawn(async move {
+            loop {
+                let rows = progress.rows.load(Ordering::Relaxed);
+                let secs = started.elapsed().as_secs_f64().max(0.001);
+                bar.set_position(progress.bytes.load(Ordering::Relaxed));
+                bar.set_message(format!("{rows} rows, {:.0} rows/s", rows as f64 / secs));
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        })
+    });
+    let source = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export.csv".into());
+    let result =
+        raterise_commands::handlers::import::claims(ctx, &inv, &practice_row, input, &source, map, &progress).await;
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(outcome) => {
+            if json {
+                match serde_json::to_string_pretty(&outcome) {
+                    Ok(s) => println!("{s}"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "serializing result");
+                        return ExitCode::from(2);
+                    }
+                }
+            } else {
+                print!("{}", outcome.reply().to_text());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            report(&e);
+            ExitCode::from(if e.is_internal() { 2 } else { 1 })
+        }
+    }
+}
+
 /// Parses dollars with up to four decimals into ten-thousandths, exactly.
 fn parse_conversion_factor(s: &str) -> Option<i64> {
     let s = s.trim().trim_start_matches('$');

@@ -56,6 +56,11 @@ enum Command {
     },
     /// An interactive prompt that takes the same command lines.
     Chat,
+    /// Import data exported from other systems.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Medicare fee-schedule data.
     Medicare {
         #[command(subcommand)]
@@ -157,6 +162,21 @@ enum MarketCommand {
 }
 
 #[derive(Subcommand, Debug)]
+enum ImportCommand {
+    /// Claims from an EHR export (CSV with a header row); see the README for the columns.
+    Claims {
+        /// The CSV file.
+        file: PathBuf,
+        /// Name a column for a field the aliases miss, e.g. --map "Svc Dt=date_of_service".
+        #[arg(long = "map", value_name = "COLUMN=FIELD")]
+        map: Vec<String>,
+        /// Print the summary as JSON (no progress bar).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum MedicareCommand {
     /// Load a newer final CMS release (RVU and GPCI CSVs in the shipped layouts) without a rebuild.
     Import {
@@ -252,6 +272,9 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Demo { name } => console::demo(&ctx, &name).await,
         Command::Ask { json, line } => console::ask(&ctx, &cli.practice, &line.join(" "), json).await,
         Command::Chat => console::chat(&ctx, &cli.practice).await,
+        Command::Import { command: ImportCommand::Claims { file, map, json } } => {
+            console::import_claims(&ctx, &cli.practice, &file, &map, json).await
+        }
         Command::Medicare { command: MedicareCommand::Import { year, rvu, gpci, conversion_factor } } => {
             console::medicare_import(&ctx, year, &rvu, &gpci, &conversion_factor).await
         }

@@ -466,6 +466,16 @@ pub const CATALOG: &[CommandSpec] = &[
         subcommands: &[],
     },
     CommandSpec {
+        name: "report",
+        description: "Utilization case file from your imported claims, with a chart and a CSV",
+        mutates: false,
+        options: &[
+            req("payer", "Payer", OptionKind::Payer),
+            opt("months", "Months back from today (default 12, up to 36)", OptionKind::Integer),
+        ],
+        subcommands: &[],
+    },
+    CommandSpec {
         name: "strategy",
         description: "What works with this kind of payer, and what your case file still needs",
         mutates: false,

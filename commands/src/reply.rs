@@ -138,7 +138,21 @@ pub struct Action {
 pub struct Attachment {
     pub filename: String,
     pub content_type: String,
+    /// The text of a text file; for a binary file (`bytes`), a line saying what it is.
     pub content: String,
+    /// The file itself when it is not text (a PNG chart).
+    #[serde(skip)]
+    pub bytes: Option<Vec<u8>>,
+}
+
+impl Attachment {
+    /// What to upload.
+    pub fn data(&self) -> Vec<u8> {
+        match &self.bytes {
+            Some(b) => b.clone(),
+            None => self.content.clone().into_bytes(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -214,6 +228,24 @@ impl Reply {
             filename: filename.into(),
             content_type: content_type.into(),
             content: content.into(),
+            bytes: None,
+        });
+        self
+    }
+
+    /// A binary file (an image); `what` is the line shown where the file cannot be attached.
+    pub fn attach_bytes(
+        mut self,
+        filename: impl Into<String>,
+        content_type: impl Into<String>,
+        bytes: Vec<u8>,
+        what: impl Into<String>,
+    ) -> Self {
+        self.attachments.push(Attachment {
+            filename: filename.into(),
+            content_type: content_type.into(),
+            content: what.into(),
+            bytes: Some(bytes),
         });
         self
     }
@@ -269,7 +301,7 @@ impl Reply {
             }
         }
         for a in &self.attachments {
-            out.push_str(&format!("\nAttachment {} ({} bytes)\n", a.filename, a.content.len()));
+            out.push_str(&format!("\nAttachment {} ({} bytes)\n", a.filename, a.data().len()));
         }
         if let Some(f) = &self.footer {
             out.push('\n');

@@ -172,7 +172,7 @@ fn files_of(rendered: &Rendered) -> Vec<FilePart> {
         .map(|f| FilePart {
             filename: f.filename.clone(),
             content_type: f.content_type.clone(),
-            data: f.content.clone().into_bytes(),
+            data: f.data(),
         })
         .collect()
 }

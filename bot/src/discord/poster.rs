@@ -85,7 +85,7 @@ impl Poster {
                     .map(|f| FilePart {
                         filename: f.filename.clone(),
                         content_type: f.content_type.clone(),
-                        data: f.content.clone().into_bytes(),
+                        data: f.data(),
                     })
                     .collect()
             } else {

@@ -146,7 +146,7 @@ impl Delivery for SlackDelivery {
         }
         for f in rendered.files.iter().skip(done.files_done) {
             let comment = format!("{}: the drafted text for this reminder", f.filename);
-            self.api.upload_file(channel, &f.filename, f.content.as_bytes(), &comment).await.map_err(classify)?;
+            self.api.upload_file(channel, &f.filename, &f.data(), &comment).await.map_err(classify)?;
             done.files_done += 1;
             self.remember(nonce, &done).await;
         }

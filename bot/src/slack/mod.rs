@@ -277,7 +277,7 @@ impl Slack {
             Ok(channel) => {
                 for f in &rendered.files {
                     let comment = format!("{} from raterise", f.filename);
-                    if let Err(e) = self.api.upload_file(&channel, &f.filename, f.content.as_bytes(), &comment).await {
+                    if let Err(e) = self.api.upload_file(&channel, &f.filename, &f.data(), &comment).await {
                         failed.push((f.clone(), e));
                     }
                 }

@@ -6,7 +6,9 @@
 //! session in a later or overlapping export is the same claim. It is added once; a later export
 //! may only move it forward (pending -> paid or denied, denied -> paid after resubmission).
 
+pub mod chart;
 pub mod columns;
+pub mod metrics;
 pub mod read;
 pub mod row;
 

@@ -6,11 +6,13 @@ pub mod followups;
 pub mod help;
 pub mod impact;
 pub mod market;
+pub mod import;
 pub mod negotiate;
 pub mod payer;
 pub mod practice;
 pub mod rate;
 pub mod rates;
+pub mod report;
 pub mod setup;
 pub mod strategy;
 pub mod timing;
@@ -54,6 +56,8 @@ pub enum Outcome {
     Strategy(strategy::StrategyReport),
     Timing(timing::TimingReport),
     Market(market::MarketReport),
+    Report(report::UtilizationReport),
+    ClaimsImported(crate::claims::ImportSummary),
 }
 
 /// Names an outcome whose reply follows from the key alone (the key carries the practice's
@@ -96,6 +100,8 @@ impl Outcome {
             Outcome::Strategy(r) => r.reply(),
             Outcome::Timing(r) => r.reply(),
             Outcome::Market(r) => r.reply(),
+            Outcome::Report(r) => r.reply(),
+            Outcome::ClaimsImported(r) => r.reply(),
         }
     }
 }
@@ -158,6 +164,7 @@ pub async fn dispatch(ctx: &Ctx, inv: &Invocation) -> Result<Outcome, AppError> 
                 ("strategy", _) => strategy::run(ctx, inv, &practice).await,
                 ("timing", _) => timing::run(ctx, inv, &practice).await,
                 ("market", _) => market::run(ctx, inv, &practice).await,
+                ("report", _) => report::run(ctx, inv, &practice).await,
                 (name, sub) => Err(AppError::internal(
                     "dispatching",
                     std::io::Error::other(format!("catalogue entry /{name} {sub:?} has no handler")),

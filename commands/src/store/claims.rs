@@ -1,6 +1,7 @@
 //! Imported claims (de-identified), the practice's client-key secret, and payer ids seen in files.
 
 use super::{audit, Audit, Store};
+use crate::claims::metrics::{ClaimGroup, PayerClaimFacts};
 use crate::error::AppError;
 use crate::payer_match::{normalise_payer_id, PayerMatcher};
 use crate::privacy::{ClientKeySecret, KEY_LEN, SECRET_LEN};
@@ -212,6 +213,125 @@ impl Store {
         read_secret(self.pool().acquire().await?.as_mut(), practice_id).await?.ok_or_else(|| {
             AppError::internal("storing the client-key secret", std::io::Error::other("row missing after insert"))
         })
+    }
+
+    /// One payer's claims with a date of service in `[start, end]`, grouped for the report: three
+    /// reads of one contiguous range of the clustered claims table.
+    pub async fn payer_claim_facts(
+        &self,
+        practice_id: i64,
+        payer_id: i64,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<PayerClaimFacts, AppError> {
+        let mut conn = self.pool().acquire().await?;
+        let groups = sqlx::query(
+            "SELECT cpt, service_date, outcome, resubmitted, units, COALESCE(allowed_cents, paid_cents) AS basis,
+                    COUNT(*) AS n, COALESCE(SUM(paid_cents), 0) AS paid
+             FROM claims
+             WHERE practice_id = ? AND payer_id = ? AND service_date BETWEEN ? AND ?
+             GROUP BY cpt, service_date, outcome, resubmitted, units, basis",
+        )
+        .bind(practice_id)
+        .bind(payer_id)
+        .bind(start)
+        .bind(end)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| ClaimGroup {
+            cpt: r.get("cpt"),
+            service_date: r.get("service_date"),
+            outcome: r.get("outcome"),
+            resubmitted: r.get::<i64, _>("resubmitted") != 0,
+            units: r.get("units"),
+            basis_cents: r.get("basis"),
+            claims: r.get("n"),
+            paid_cents: r.get("paid"),
+        })
+        .collect();
+        let unique_clients: i64 = sqlx::query(
+            "SELECT COUNT(DISTINCT client_key) AS n FROM claims
+             WHERE practice_id = ? AND payer_id = ? AND service_date BETWEEN ? AND ? AND cpt <> ''",
+        )
+        .bind(practice_id)
+        .bind(payer_id)
+        .bind(start)
+        .bind(end)
+        .fetch_one(&mut *conn)
+        .await?
+        .get("n");
+        let days_to_payment = sqlx::query(
+            "SELECT days_to_payment AS d, COUNT(*) AS n FROM claims
+             WHERE practice_id = ? AND payer_id = ? AND service_date BETWEEN ? AND ?
+               AND outcome = 'paid' AND days_to_payment IS NOT NULL
+             GROUP BY days_to_payment",
+        )
+        .bind(practice_id)
+        .bind(payer_id)
+        .bind(start)
+        .bind(end)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.get("d"), r.get("n")))
+        .collect();
+        let attendance_marked: bool = sqlx::query(
+            "SELECT EXISTS (SELECT 1 FROM claim_imports WHERE practice_id = ? AND marks_attendance = 1
+                               AND first_service <= ? AND last_service >= ?) AS marked",
+        )
+        .bind(practice_id)
+        .bind(end)
+        .bind(start)
+        .fetch_one(&mut *conn)
+        .await?
+        .get("marked");
+        Ok(PayerClaimFacts { groups, unique_clients, days_to_payment, attendance_marked })
+    }
+
+    /// The dates of service imported claims cover for the practice, if any import overlaps
+    /// `[start, end]`: (first, last) over those imports.
+    pub async fn claims_coverage(
+        &self,
+        practice_id: i64,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Option<(NaiveDate, NaiveDate)>, AppError> {
+        let row = sqlx::query(
+            "SELECT MIN(first_service) AS first, MAX(last_service) AS last FROM claim_imports
+             WHERE practice_id = ? AND added + duplicates > 0 AND first_service <= ? AND last_service >= ?",
+        )
+        .bind(practice_id)
+        .bind(end)
+        .bind(start)
+        .fetch_one(self.pool())
+        .await?;
+        let first: Option<NaiveDate> = row.get("first");
+        let last: Option<NaiveDate> = row.get("last");
+        Ok(first.zip(last))
+    }
+
+    /// Sessions (units) per (payer, code) with a date of service in `[start, end]`: the volume
+    /// the claims show, for weekly volumes the practice did not set by hand.
+    pub async fn claim_sessions_by_code(
+        &self,
+        practice_id: i64,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Vec<(i64, String, i64)>, AppError> {
+        Ok(sqlx::query(
+            "SELECT payer_id, cpt, SUM(units) AS sessions FROM claims
+             WHERE practice_id = ? AND service_date BETWEEN ? AND ? AND cpt <> ''
+             GROUP BY payer_id, cpt ORDER BY payer_id, cpt",
+        )
+        .bind(practice_id)
+        .bind(start)
+        .bind(end)
+        .fetch_all(self.pool())
+        .await?
+        .into_iter()
+        .map(|r| (r.get("payer_id"), r.get("cpt"), r.get("sessions")))
+        .collect())
     }
 
     /// The practice's payers and the payer ids earlier imports tied to them, ready to match.
