@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod discord;
+pub mod fetch;
 pub mod inflight;
 pub mod market;
 pub mod replay;

@@ -324,6 +324,10 @@ async fn serve(ctx: &Ctx, config: &Config, bind: Option<String>) -> ExitCode {
              your Slack workspace).",
         );
     }
+    // Files attached to chat commands (/import claims) come only from the platforms' own hosts.
+    let mut ctx = ctx.clone();
+    ctx.files = Some(Arc::new(raterise::fetch::Fetcher::new(config.slack_bot_token.clone())));
+    let ctx = &ctx;
     let slack = slack_adapter(ctx, config);
     let rest =
         Rest::new(config.discord_token.as_deref(), config.discord_application_id, config.discord_api_url.as_deref());

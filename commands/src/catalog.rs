@@ -23,6 +23,9 @@ pub enum OptionKind {
     /// A chat role (platform id) allowed to change data.
     Role,
     Boolean,
+    /// A file attached to the command (Discord: an attachment option; Slack and the console:
+    /// the file's URL on the platform's own file host).
+    Attachment,
 }
 
 impl OptionKind {
@@ -464,6 +467,25 @@ pub const CATALOG: &[CommandSpec] = &[
         mutates: false,
         options: &[req("payer", "Payer", OptionKind::Payer)],
         subcommands: &[],
+    },
+    CommandSpec {
+        name: "import",
+        description: "Import data exported from another system (attach the file)",
+        mutates: true,
+        options: &[],
+        subcommands: &[SubcommandSpec {
+            name: "claims",
+            description: "Claims from your EHR's CSV export: utilization per payer, no client identifiers kept",
+            mutates: true,
+            options: &[
+                req("file", "The CSV export (Slack: the file's link)", OptionKind::Attachment),
+                opt(
+                    "map",
+                    "Columns the import does not recognise: \"Svc Dt=date_of_service; Plan=payer\"",
+                    OptionKind::Text,
+                ),
+            ],
+        }],
     },
     CommandSpec {
         name: "report",

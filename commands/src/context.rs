@@ -21,6 +21,8 @@ pub struct Ctx {
     pub drafts: Arc<Drafts>,
     /// `/rates PAYER` reports by practice revision (see `report_cache`).
     pub rates_cache: Arc<ReportCache<RatesKey, RatesReport>>,
+    /// Fetches files attached in chat (`/import claims`); None where there is no chat.
+    pub files: Option<Arc<dyn crate::files::FileFetcher>>,
 }
 
 /// What a `/rates PAYER` report depends on besides the database: the practice and its revision,
@@ -50,7 +52,14 @@ impl Ctx {
             })?;
             medicare = Arc::new(merged);
         }
-        Ok(Ctx { store, clock, medicare, drafts: Arc::new(Drafts::builtin()), rates_cache: Arc::default() })
+        Ok(Ctx {
+            store,
+            clock,
+            medicare,
+            drafts: Arc::new(Drafts::builtin()),
+            rates_cache: Arc::default(),
+            files: None,
+        })
     }
 
     /// Uses the templates in `dir` in place of the built-in ones of the same name

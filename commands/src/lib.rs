@@ -15,6 +15,7 @@ pub mod demo;
 pub mod domain;
 pub mod drafts;
 pub mod error;
+pub mod files;
 pub mod generate;
 pub mod handlers;
 pub mod invocation;

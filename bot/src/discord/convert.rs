@@ -4,7 +4,7 @@
 use raterise_commands::catalog::{self, OptionKind};
 use raterise_commands::{Actor, AppError, Invocation, Platform, Tenant};
 use serenity::model::application::{
-    CommandDataOption, CommandDataOptionValue, CommandInteraction, ComponentInteraction,
+    CommandDataOption, CommandDataOptionValue, CommandDataResolved, CommandInteraction, ComponentInteraction,
 };
 use serenity::model::guild::Member;
 use serenity::model::id::GuildId;
@@ -24,8 +24,10 @@ pub fn actor_of(member: Option<&Member>, user: &User) -> Actor {
     Actor { id: user.id.get().to_string(), name, can_manage, roles }
 }
 
-fn option_value(value: &CommandDataOptionValue) -> Option<String> {
+fn option_value(value: &CommandDataOptionValue, resolved: &CommandDataResolved) -> Option<String> {
     Some(match value {
+        // The handler gets the file's URL on Discord's CDN; the fetcher checks the host.
+        CommandDataOptionValue::Attachment(id) => resolved.attachments.get(id)?.url.clone(),
         CommandDataOptionValue::String(s) => s.clone(),
         CommandDataOptionValue::Integer(i) => i.to_string(),
         CommandDataOptionValue::Number(n) => n.to_string(),
@@ -40,13 +42,13 @@ fn option_value(value: &CommandDataOptionValue) -> Option<String> {
 }
 
 /// The subcommand (if any) and the flat option values.
-fn flatten(options: &[CommandDataOption]) -> (Option<String>, Vec<(String, String)>) {
+fn flatten(options: &[CommandDataOption], resolved: &CommandDataResolved) -> (Option<String>, Vec<(String, String)>) {
     if let Some(first) = options.first() {
         if let CommandDataOptionValue::SubCommand(inner) = &first.value {
-            return (Some(first.name.clone()), flatten(inner).1);
+            return (Some(first.name.clone()), flatten(inner, resolved).1);
         }
         if let CommandDataOptionValue::SubCommandGroup(inner) = &first.value {
-            let (sub, opts) = flatten(inner);
+            let (sub, opts) = flatten(inner, resolved);
             let name = match sub {
                 Some(s) => format!("{} {s}", first.name),
                 None => first.name.clone(),
@@ -54,11 +56,11 @@ fn flatten(options: &[CommandDataOption]) -> (Option<String>, Vec<(String, Strin
             return (Some(name), opts);
         }
     }
-    (None, options.iter().filter_map(|o| option_value(&o.value).map(|v| (o.name.clone(), v))).collect())
+    (None, options.iter().filter_map(|o| option_value(&o.value, resolved).map(|v| (o.name.clone(), v))).collect())
 }
 
 pub fn command_invocation(cmd: &CommandInteraction) -> Invocation {
-    let (subcommand, options) = flatten(&cmd.data.options);
+    let (subcommand, options) = flatten(&cmd.data.options, &cmd.data.resolved);
     Invocation {
         tenant: tenant_of(cmd.guild_id),
         actor: actor_of(cmd.member.as_deref(), &cmd.user),

@@ -169,11 +169,7 @@ fn files_of(rendered: &Rendered) -> Vec<FilePart> {
     rendered
         .files
         .iter()
-        .map(|f| FilePart {
-            filename: f.filename.clone(),
-            content_type: f.content_type.clone(),
-            data: f.data(),
-        })
+        .map(|f| FilePart { filename: f.filename.clone(), content_type: f.content_type.clone(), data: f.data() })
         .collect()
 }
 

@@ -16,6 +16,7 @@ fn option(spec: &OptionSpec) -> CreateCommandOption {
         OptionKind::Boolean => CommandOptionType::Boolean,
         OptionKind::Channel => CommandOptionType::Channel,
         OptionKind::Role => CommandOptionType::Role,
+        OptionKind::Attachment => CommandOptionType::Attachment,
         // Money and dates stay text so "118.50" and "2027-03-01" arrive exactly as typed.
         OptionKind::Text
         | OptionKind::Money

@@ -16,7 +16,7 @@ pub enum TextEncoding {
 }
 
 /// Wraps `inner` so it yields UTF-8, deciding the encoding from the first 64 KiB.
-pub fn utf8_reader<R: Read + 'static>(mut inner: R) -> Result<(Box<dyn Read>, TextEncoding), String> {
+pub fn utf8_reader<R: Read + Send + 'static>(mut inner: R) -> Result<(Box<dyn Read + Send>, TextEncoding), String> {
     let mut head = Vec::with_capacity(SNIFF);
     (&mut inner).take(SNIFF as u64).read_to_end(&mut head).map_err(|e| format!("The file could not be read: {e}"))?;
     if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {

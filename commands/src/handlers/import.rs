@@ -27,10 +27,37 @@ pub async fn claims<R: Read + Send + 'static>(
     Ok(Outcome::ClaimsImported(summary?))
 }
 
+/// `/import claims file:...` in chat: the platform's fetcher brings the attached file (only from
+/// the platform's own file hosts), then the same import as the console's.
+pub async fn chat_claims(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
+    // Slack writes links as <url> or <url|label>.
+    let url = inv.required("file")?.trim_start_matches('<').trim_end_matches('>');
+    let url = url.split('|').next().unwrap_or(url);
+    let map_args: Vec<String> = inv
+        .opt("map")
+        .map(|m| m.split(';').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
+        .unwrap_or_default();
+    let map = crate::claims::columns::parse_map_args(&map_args).map_err(|e| AppError::User(e.0))?;
+    let fetcher = ctx.files.as_ref().ok_or_else(|| {
+        AppError::user("Attached files can only be read in chat; on the console run `raterise import claims FILE`.")
+    })?;
+    let platform = inv.tenant()?.platform;
+    let bytes = fetcher.fetch(platform, url).await.map_err(AppError::User)?;
+    // The name of the file on the host, without the query string, for the import's record.
+    let source = url
+        .split(['?', '#'])
+        .next()
+        .and_then(|p| p.rsplit('/').next())
+        .filter(|n| !n.is_empty())
+        .unwrap_or("attachment.csv");
+    claims(ctx, inv, practice, std::io::Cursor::new(bytes), source, map, &Progress::default()).await
+}
+
 impl ImportSummary {
     pub fn reply(&self) -> Reply {
         let unknown: Vec<&str> = self.payers.iter().filter(|p| p.matched.is_none()).map(|p| p.name.as_str()).collect();
-        let mut payers = Table::new(&[("In the file", Align::Left), ("Rows", Align::Right), ("Matched to", Align::Left)]);
+        let mut payers =
+            Table::new(&[("In the file", Align::Left), ("Rows", Align::Right), ("Matched to", Align::Left)]);
         for p in &self.payers {
             payers.push(vec![
                 p.name.clone(),
@@ -56,10 +83,7 @@ impl ImportSummary {
                 ("Dates of service".into(), period),
             ])
             .table(payers)
-            .notes(
-                "Skipped",
-                self.skipped_reasons.iter().map(|s| format!("{}: {}", s.why, s.rows)).collect(),
-            );
+            .notes("Skipped", self.skipped_reasons.iter().map(|s| format!("{}: {}", s.why, s.rows)).collect());
         if !unknown.is_empty() {
             reply = reply.notes(
                 "Payers not set up",

@@ -165,6 +165,7 @@ pub async fn dispatch(ctx: &Ctx, inv: &Invocation) -> Result<Outcome, AppError> 
                 ("timing", _) => timing::run(ctx, inv, &practice).await,
                 ("market", _) => market::run(ctx, inv, &practice).await,
                 ("report", _) => report::run(ctx, inv, &practice).await,
+                ("import", Some("claims")) => import::chat_claims(ctx, inv, &practice).await,
                 (name, sub) => Err(AppError::internal(
                     "dispatching",
                     std::io::Error::other(format!("catalogue entry /{name} {sub:?} has no handler")),

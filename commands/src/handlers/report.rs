@@ -60,10 +60,7 @@ pub struct UtilizationReport {
 
 /// The period `months` back from `end`, inclusive of both ends.
 pub fn period(end: NaiveDate, months: i64) -> Period {
-    let start = end
-        .checked_sub_months(Months::new(months as u32))
-        .and_then(|d| d.succ_opt())
-        .unwrap_or(NaiveDate::MIN);
+    let start = end.checked_sub_months(Months::new(months as u32)).and_then(|d| d.succ_opt()).unwrap_or(NaiveDate::MIN);
     Period { start, end }
 }
 
@@ -88,7 +85,8 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         histories.entry(row.cpt.clone()).or_default().push(row);
     }
     // The rate in force on each date of service: the store's own rule, not a copy of it.
-    let rate_on = |cpt: &str, date: NaiveDate| histories.get(cpt).and_then(|h| current_from_history(h, date)).map(|c| c.amount);
+    let rate_on =
+        |cpt: &str, date: NaiveDate| histories.get(cpt).and_then(|h| current_from_history(h, date)).map(|c| c.amount);
     let u = metrics::compute(&facts, period.end, rate_on);
     let codes: Vec<CodeReport> = u
         .codes
@@ -105,15 +103,21 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         .collect();
     let chart_codes: Vec<ChartCode> = codes
         .iter()
-        .map(|c| ChartCode { cpt: c.cpt.clone(), paid: c.avg_paid_cents, contract: c.contract_cents, medicare: c.medicare_cents })
+        .map(|c| ChartCode {
+            cpt: c.cpt.clone(),
+            paid: c.avg_paid_cents,
+            contract: c.contract_cents,
+            medicare: c.medicare_cents,
+        })
         .collect();
-    let chart_png = match paid_vs_contract_png(&format!("{}: paid per session, contract and Medicare", payer.name), &chart_codes) {
-        Ok(png) => Some(png),
-        Err(e) => {
-            tracing::warn!(error = %e, "drawing the /report chart");
-            None
-        }
-    };
+    let chart_png =
+        match paid_vs_contract_png(&format!("{}: paid per session, contract and Medicare", payer.name), &chart_codes) {
+            Ok(png) => Some(png),
+            Err(e) => {
+                tracing::warn!(error = %e, "drawing the /report chart");
+                None
+            }
+        };
     Ok(Outcome::Report(UtilizationReport {
         payer: payer.name.clone(),
         period: period.clone(),
@@ -207,7 +211,11 @@ impl UtilizationReport {
                 ("Denials".into(), pct(self.denial_pct)),
                 (
                     "Days to payment".into(),
-                    format!("median {}, 90th percentile {}", days(self.days_to_payment.median), days(self.days_to_payment.p90)),
+                    format!(
+                        "median {}, 90th percentile {}",
+                        days(self.days_to_payment.median),
+                        days(self.days_to_payment.p90)
+                    ),
                 ),
                 ("No-shows and late cancels".into(), pct(self.no_show_pct)),
             ])
@@ -221,7 +229,8 @@ impl UtilizationReport {
                 )],
             );
         }
-        let slug: String = self.payer.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+        let slug: String =
+            self.payer.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
         reply = reply.attach(format!("report-{slug}.csv"), "text/csv", self.csv());
         if let Some(png) = &self.chart_png {
             reply = reply.attach_bytes(
