@@ -84,7 +84,7 @@ impl Fetcher {
         match &self.test_hosts {
             Some(test) => {
                 let with_port = format!("{host}:{}", parsed.port_or_known_default().unwrap_or(0));
-                if parsed.scheme() != "http" || !test.iter().any(|t| *t == with_port) {
+                if parsed.scheme() != "http" || !test.contains(&with_port) {
                     return Err(refuse());
                 }
             }

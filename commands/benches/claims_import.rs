@@ -7,7 +7,7 @@
 //!
 //! RATERISE_BENCH_SIZES=250000,1000000 and RATERISE_BENCH_ROUNDS=3 change the defaults.
 
-#[path = "claims_gen.rs"]
+#[path = "../tests/support/claims_gen.rs"]
 mod claims_gen;
 
 use chrono::NaiveDate;

@@ -2,7 +2,7 @@
 //! exports, then `/report` for each payer checked against figures computed here, independently,
 //! from the generated rows.
 
-#[path = "../benches/claims_gen.rs"]
+#[path = "support/claims_gen.rs"]
 mod claims_gen;
 
 use chrono::NaiveDate;

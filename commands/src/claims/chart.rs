@@ -49,6 +49,9 @@ pub fn paid_vs_contract_png(title: &str, codes: &[ChartCode]) -> Result<Vec<u8>,
     Ok(out)
 }
 
+/// A bar series: its legend, colour and which figure of a code it draws.
+type Series = (&'static str, RGBColor, fn(&ChartCode) -> Option<i64>);
+
 fn draw<'a>(rgb: &'a mut [u8], title: &str, codes: &[&ChartCode]) -> Result<(), Box<dyn std::error::Error + 'a>> {
     let root = BitMapBackend::with_buffer(rgb, (WIDTH, HEIGHT)).into_drawing_area();
     root.fill(&WHITE)?;
@@ -69,7 +72,7 @@ fn draw<'a>(rgb: &'a mut [u8], title: &str, codes: &[&ChartCode]) -> Result<(), 
         .y_label_formatter(&|v| format!("${v:.0}"))
         .label_style((FAMILY, 14))
         .draw()?;
-    let series: [(&str, RGBColor, fn(&ChartCode) -> Option<i64>); 3] = [
+    let series: [Series; 3] = [
         ("Insurance paid per session", RGBColor(33, 102, 172), |c| c.paid),
         ("Contracted rate", RGBColor(244, 165, 130), |c| c.contract),
         ("Medicare", RGBColor(120, 120, 120), |c| c.medicare),

@@ -11,14 +11,14 @@ use std::io::Write;
 pub struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545F4914F6CDD1D)
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next_u64() % n
     }
     pub fn chance(&mut self, per_thousand: u64) -> bool {
         self.below(1000) < per_thousand
@@ -238,7 +238,7 @@ pub fn write_row(out: &mut impl Write, r: &GenRow, n: usize) -> std::io::Result<
     };
     writeln!(
         out,
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},01/02/1985,M{:08}",
         us_date(r.date),
         client,
         r.clinician,
@@ -253,8 +253,7 @@ pub fn write_row(out: &mut impl Write, r: &GenRow, n: usize) -> std::io::Result<
         r.paid_date.map(us_date).unwrap_or_default(),
         status,
         appt,
-        "01/02/1985",
-        format!("M{:08}", n % 100_000)
+        n % 100_000
     )
 }
 
