@@ -85,6 +85,7 @@ async fn register_commands_puts_a_valid_command_list() {
                     OptionKind::Integer => assert_eq!(o["type"], 4),
                     OptionKind::Channel => assert_eq!(o["type"], 7),
                     OptionKind::Role => assert_eq!(o["type"], 8),
+                    OptionKind::Attachment => assert_eq!(o["type"], 11),
                     _ => assert_eq!(o["type"], 3),
                 }
             }
