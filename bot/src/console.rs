@@ -68,6 +68,36 @@ pub async fn ask(ctx: &Ctx, practice: &str, line: &str, json: bool) -> ExitCode 
     }
 }
 
+/// `raterise import era PATH...`: every file on its own; a refused file is listed with its
+/// segment and the others go in. Exits 1 when any file was refused.
+pub async fn import_era(ctx: &Ctx, practice: &str, paths: &[std::path::PathBuf], json: bool) -> ExitCode {
+    let actor = actor();
+    let summary = match raterise_commands::era::import::import_for_console(ctx, practice, paths, &actor).await {
+        Ok(s) => s,
+        Err(e) => {
+            report(&e);
+            return ExitCode::from(if e.is_internal() { 2 } else { 1 });
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&summary) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                tracing::error!(error = %e, "serializing result");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        print!("{}", summary.reply().to_text());
+    }
+    if summary.refused.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{} of {} files refused; nothing of those was imported.", summary.refused.len(), summary.files);
+        ExitCode::from(1)
+    }
+}
+
 pub async fn demo(ctx: &Ctx, practice: &str) -> ExitCode {
     match demo::build(ctx, practice).await {
         Ok(shown) => {

@@ -174,6 +174,15 @@ enum ImportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Electronic remittance advice (X12 835): files, folders of them, or zip archives.
+    Era {
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        /// 835 files, folders of 835 files, or .zip archives of them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -287,6 +296,9 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Market { command: MarketCommand::Toc { source, state, json } } => {
             raterise::market::toc(&ctx, &source, state.as_deref(), json).await
+        }
+        Command::Import { command: ImportCommand::Era { json, paths } } => {
+            console::import_era(&ctx, &cli.practice, &paths, json).await
         }
         Command::Serve { bind } => serve(&ctx, &config, bind).await,
         Command::RegisterCommands { guild, global } => register_commands(&config, guild, global).await,

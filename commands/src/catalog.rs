@@ -120,6 +120,7 @@ pub const DRAFT_KINDS: &[(&str, &str)] = &[
     ("counter", "Reply to a counter-offer"),
     ("exit-notice", "Client notice when leaving a panel"),
     ("contract-questions", "What to ask before signing"),
+    ("underpayment", "Recover lines paid below your contract"),
 ];
 pub const CASE_FILE_KINDS: &[(&str, &str)] =
     &[("credential", "A license or degree (LCSW, PsyD)"), ("specialty", "A specialty or method (EMDR, DBT)")];
@@ -509,6 +510,26 @@ pub const CATALOG: &[CommandSpec] = &[
         description: "Openings to negotiate coming up: renewal windows, reviews, a new Medicare year",
         mutates: false,
         options: &[opt("days", "How far ahead to look (default 120)", OptionKind::Integer)],
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "underpayments",
+        description: "Remittance lines allowed below the contracted rate in force on the date of service",
+        mutates: false,
+        options: &[
+            opt("payer", "Only this payer (leave out for all)", OptionKind::Payer),
+            opt("months", "How many months back from today (default 12)", OptionKind::Integer),
+        ],
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "denials",
+        description: "Denial rate and the costliest adjustment reasons from your remittances",
+        mutates: false,
+        options: &[
+            opt("payer", "Only this payer (leave out for all)", OptionKind::Payer),
+            opt("months", "How many months back from today (default 12)", OptionKind::Integer),
+        ],
         subcommands: &[],
     },
     CommandSpec {

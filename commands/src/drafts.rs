@@ -36,10 +36,12 @@ pub enum DraftKind {
     ExitNotice,
     /// What to ask before signing a new contract.
     ContractQuestions,
+    /// Recovering lines paid below the contract (from remittances; see handlers::underpayments).
+    Underpayment,
 }
 
 impl DraftKind {
-    pub const ALL: [DraftKind; 7] = [
+    pub const ALL: [DraftKind; 8] = [
         DraftKind::Call,
         DraftKind::Request,
         DraftKind::Followup,
@@ -47,6 +49,7 @@ impl DraftKind {
         DraftKind::Counter,
         DraftKind::ExitNotice,
         DraftKind::ContractQuestions,
+        DraftKind::Underpayment,
     ];
 
     pub fn key(self) -> &'static str {
@@ -58,6 +61,7 @@ impl DraftKind {
             DraftKind::Counter => "counter",
             DraftKind::ExitNotice => "exit-notice",
             DraftKind::ContractQuestions => "contract-questions",
+            DraftKind::Underpayment => "underpayment",
         }
     }
 
@@ -70,6 +74,7 @@ impl DraftKind {
             DraftKind::Counter => "counter-proposal",
             DraftKind::ExitNotice => "client notice: leaving the panel",
             DraftKind::ContractQuestions => "questions before signing",
+            DraftKind::Underpayment => "underpayment recovery letter",
         }
     }
 
@@ -83,12 +88,20 @@ impl DraftKind {
             DraftKind::Counter => "counter.txt.j2",
             DraftKind::ExitNotice => "exit-notice.txt.j2",
             DraftKind::ContractQuestions => "contract-questions.txt.j2",
+            DraftKind::Underpayment => "underpayment.txt.j2",
         }
     }
 
     /// Emails start with a `Subject:` line and are attached as `.eml`.
     pub fn is_email(self) -> bool {
-        matches!(self, DraftKind::Request | DraftKind::Followup | DraftKind::Counter | DraftKind::ExitNotice)
+        matches!(
+            self,
+            DraftKind::Request
+                | DraftKind::Followup
+                | DraftKind::Counter
+                | DraftKind::ExitNotice
+                | DraftKind::Underpayment
+        )
     }
 
     pub fn builtin_source(self) -> &'static str {
@@ -100,6 +113,7 @@ impl DraftKind {
             DraftKind::Counter => include_str!("../../templates/counter.txt.j2"),
             DraftKind::ExitNotice => include_str!("../../templates/exit-notice.txt.j2"),
             DraftKind::ContractQuestions => include_str!("../../templates/contract-questions.txt.j2"),
+            DraftKind::Underpayment => include_str!("../../templates/underpayment.txt.j2"),
         }
     }
 }
@@ -125,6 +139,7 @@ impl FromStr for DraftKind {
                 "counter-offer" | "counteroffer" => Some(DraftKind::Counter),
                 "exit" | "leaving" => Some(DraftKind::ExitNotice),
                 "contract" | "questions" => Some(DraftKind::ContractQuestions),
+                "recovery" | "underpaid" | "underpayments" => Some(DraftKind::Underpayment),
                 _ => None,
             })
             .ok_or_else(|| {

@@ -14,6 +14,7 @@ pub mod context;
 pub mod demo;
 pub mod domain;
 pub mod drafts;
+pub mod era;
 pub mod error;
 pub mod files;
 pub mod generate;

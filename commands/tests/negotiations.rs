@@ -58,6 +58,10 @@ fn shown(d: &DraftLetter) -> String {
 async fn every_draft_kind_for_the_demo_practice() {
     let ctx = demo_ctx().await;
     for kind in DraftKind::ALL {
+        // Drawn from remittances, not the case file: tests/era_import.rs covers it.
+        if kind == DraftKind::Underpayment {
+            continue;
+        }
         let line = match kind {
             DraftKind::ExitNotice => "/draft exit-notice Cigna date:2027-01-29".to_string(),
             k => format!("/draft {} Cigna signer:\"Maya Chen, Practice Director\"", k.key()),

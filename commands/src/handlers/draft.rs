@@ -803,7 +803,7 @@ impl DraftLetter {
             DraftKind::Request => Some("written-request"),
             DraftKind::Followup => Some("follow-up"),
             DraftKind::Counter | DraftKind::Rejection => Some("counter-sent"),
-            DraftKind::ExitNotice | DraftKind::ContractQuestions => None,
+            DraftKind::ExitNotice | DraftKind::ContractQuestions | DraftKind::Underpayment => None,
         };
         if let Some(event) = logged {
             r = r.action("Log it once done", format!("/negotiate log payer:{q} event:{event}"));

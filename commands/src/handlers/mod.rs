@@ -1,6 +1,7 @@
 //! One file per command family. Each handler takes the context and an invocation and returns a
 //! typed result; `Outcome` gathers them so adapters can render any of them.
 
+pub mod denials;
 pub mod draft;
 pub mod followups;
 pub mod help;
@@ -16,6 +17,7 @@ pub mod report;
 pub mod setup;
 pub mod strategy;
 pub mod timing;
+pub mod underpayments;
 pub mod walkaway;
 
 use crate::catalog;
@@ -58,6 +60,9 @@ pub enum Outcome {
     Market(market::MarketReport),
     Report(report::UtilizationReport),
     ClaimsImported(crate::claims::ImportSummary),
+    Underpayments(underpayments::UnderpaymentReport),
+    Denials(denials::DenialReport),
+    UnderpaymentLetter(underpayments::UnderpaymentLetter),
 }
 
 /// Names an outcome whose reply follows from the key alone (the key carries the practice's
@@ -102,6 +107,9 @@ impl Outcome {
             Outcome::Market(r) => r.reply(),
             Outcome::Report(r) => r.reply(),
             Outcome::ClaimsImported(r) => r.reply(),
+            Outcome::Underpayments(r) => r.reply(),
+            Outcome::Denials(r) => r.reply(),
+            Outcome::UnderpaymentLetter(r) => r.reply(),
         }
     }
 }
@@ -150,6 +158,12 @@ pub async fn dispatch(ctx: &Ctx, inv: &Invocation) -> Result<Outcome, AppError> 
                 ("negotiate", Some("log")) => negotiate::log(ctx, inv, &practice).await,
                 ("negotiate", Some("outcome")) => negotiate::outcome(ctx, inv, &practice).await,
                 ("negotiate", Some("status")) => negotiate::status(ctx, inv, &practice).await,
+                // Built from remittances, not from the negotiation: its own handler.
+                ("draft", _)
+                    if inv.opt("kind").and_then(|k| k.parse().ok()) == Some(crate::drafts::DraftKind::Underpayment) =>
+                {
+                    underpayments::draft(ctx, inv, &practice).await
+                }
                 ("draft", _) => draft::run(ctx, inv, &practice).await,
                 ("practice", Some("utilization")) => practice::utilization(ctx, inv, &practice).await,
                 ("practice", Some("outcome")) => practice::outcome(ctx, inv, &practice).await,
@@ -166,6 +180,8 @@ pub async fn dispatch(ctx: &Ctx, inv: &Invocation) -> Result<Outcome, AppError> 
                 ("market", _) => market::run(ctx, inv, &practice).await,
                 ("report", _) => report::run(ctx, inv, &practice).await,
                 ("import", Some("claims")) => import::chat_claims(ctx, inv, &practice).await,
+                ("underpayments", _) => underpayments::run(ctx, inv, &practice).await,
+                ("denials", _) => denials::run(ctx, inv, &practice).await,
                 (name, sub) => Err(AppError::internal(
                     "dispatching",
                     std::io::Error::other(format!("catalogue entry /{name} {sub:?} has no handler")),

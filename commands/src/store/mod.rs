@@ -5,6 +5,7 @@ pub mod autocomplete;
 pub mod case_file;
 pub mod claims;
 pub mod market_rates;
+pub mod era;
 pub mod medicare_releases;
 pub mod negotiations;
 pub mod payers;
