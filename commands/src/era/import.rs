@@ -157,7 +157,7 @@ pub fn unzip(name: &str, reader: impl Read + std::io::Seek, out: &mut Vec<EraInp
     let mut names = Vec::new();
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(|e| bad(e.to_string()))?;
-        let entry_name = entry.name().map_err(|e| bad(e.to_string()))?.to_string();
+        let entry_name = entry.name().to_string();
         let base = entry_name.rsplit('/').next().unwrap_or("");
         if entry.is_dir() || base.starts_with('.') || entry_name.starts_with("__MACOSX/") || base.is_empty() {
             continue;

@@ -101,6 +101,8 @@ pub struct RatesReport {
     pub ask_waits_until: Option<NaiveDate>,
     pub agreed_later: Vec<AgreedOnly>,
     pub market_source: &'static str,
+    /// What the payer's remittances of the last 12 months allowed against this contract.
+    pub remittances: Option<crate::era::analysis::Arrivals>,
     /// Set when the report came through the report cache: everything its reply depends on.
     #[serde(skip)]
     pub cache_key: Option<RatesKey>,
@@ -210,6 +212,9 @@ pub(crate) async fn report_for(
             payer.name
         )));
     }
+    let year_ago = today.checked_sub_months(chrono::Months::new(12)).unwrap_or(today);
+    let arrivals = crate::era::analysis::arrivals(&ctx.store, payer, year_ago, today).await?;
+    report.remittances = Some(arrivals).filter(|a| a.lines > 0);
     Ok(report)
 }
 
@@ -389,6 +394,7 @@ pub fn payer_report(
         ask_waits_until,
         agreed_later,
         market_source: market::CITATION,
+        remittances: None,
         cache_key: None,
     }
 }
@@ -587,6 +593,17 @@ impl RatesReport {
             }
         } else {
             r = r.tone(Tone::Info);
+        }
+        if let Some(a) = &self.remittances {
+            let line = if a.below == 0 && a.above == 0 {
+                format!("All {} remittance lines of the last 12 months were allowed at the contracted rate.", a.lines)
+            } else {
+                format!(
+                    "Of {} remittance lines in the last 12 months, {} were allowed below the contract ({} short in all: /underpayments {q}) and {} above it.",
+                    a.lines, a.below, Cents(a.below_cents), a.above
+                )
+            };
+            r = r.notes("What arrives", vec![line]);
         }
         r = r.notes("Next step", vec![self.next_step.clone()]);
         // After an agreement the ask waits: no call to action until the next opening; and never

@@ -111,11 +111,19 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         }
     });
 
-    // 2. Chronic payment delays and 3. admin burden, from the case file.
+    // 2. Chronic payment delays and 3. admin burden: from remittances when they cover the last
+    // 12 months, else from the case file.
+    let year_ago = today.checked_sub_months(chrono::Months::new(12)).unwrap_or(today);
+    let era = crate::era::analysis::payer_remittances(&ctx.store, practice.id, payer.id, year_ago, today).await?;
+    let era_days =
+        era.and_then(|e| e.days).map(|d| (d.median, "median days from service to payment in your remittances"));
+    let era_clean = era.map(|e| (e.clean_claim_bp, "of claims paid without denial in your remittances"));
     let record_utilization =
         format!("/practice utilization payer:{q} from:… to:… claims:… patients:… clean_claims:…% days_to_pay:…");
-    flags.push(match utilization.as_ref().and_then(|u| u.days_to_payment) {
-        Some(days) => RedFlag {
+    let days = era_days
+        .or(utilization.as_ref().and_then(|u| u.days_to_payment).map(|d| (d, "days from claim to payment on average")));
+    flags.push(match days {
+        Some((days, what)) => RedFlag {
             flag: "chronic payment delays",
             verdict: if days >= SLOW_PAYMENT_DAYS {
                 Verdict::Red
@@ -124,7 +132,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             } else {
                 Verdict::Clear
             },
-            evidence: format!("{days} days from claim to payment on average"),
+            evidence: format!("{days} {what}"),
             to_record: None,
         },
         None => RedFlag {
@@ -134,8 +142,10 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             to_record: Some(record_utilization.clone()),
         },
     });
-    flags.push(match utilization.as_ref().and_then(|u| u.clean_claim_bp) {
-        Some(clean) => RedFlag {
+    let clean = era_clean
+        .or(utilization.as_ref().and_then(|u| u.clean_claim_bp).map(|c| (c, "of claims paid without rejection")));
+    flags.push(match clean {
+        Some((clean, what)) => RedFlag {
             flag: "heavy admin burden (denials, rework)",
             verdict: if clean < CLEAN_CLAIM_FLOOR_BP {
                 Verdict::Red
@@ -144,7 +154,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             } else {
                 Verdict::Clear
             },
-            evidence: format!("{} of claims paid without rejection", bp(clean)),
+            evidence: format!("{} {what}", bp(clean)),
             to_record: None,
         },
         None => RedFlag {
