@@ -182,8 +182,9 @@ impl Store {
         // Part 1: the payer's codes, each with the best peer found by walking the
         // (practice, code, rate desc) index to the first qualifying payer whose latest rate is in
         // effect. Part 2: peers whose latest rate starts after `today` (an agreed raise from next
-        // month): the rate in force is the prior one in the same summary row; only a peer with two
-        // rates still to come (or a summary from before the prior was kept) needs its history.
+        // month): the rate in force is the prior one in the same summary row, the best per code
+        // picked in SQL (one row per code, not one per peer); only a peer with two rates still to
+        // come (or a summary from before the prior was kept) needs its history (part 3).
         let rows = sqlx::query(
             "SELECT 'own' AS part, c.payer_id, c.cpt, c.weekly_volume, c.latest_cents, c.latest_effective,
                     c.latest_since, c.prior_cents, c.prior_effective, c.prior_since, c.prior_known,
@@ -200,11 +201,19 @@ impl Store {
              WHERE c.payer_id = ?2
              UNION ALL
              SELECT 'future_peer', pc.payer_id, pc.cpt, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, p.name,
-                    CASE WHEN pc.prior_known = 1 AND (pc.prior_effective IS NULL OR pc.prior_effective <= ?3)
-                         THEN coalesce(pc.prior_cents, 0) END
+                    MAX(coalesce(pc.prior_cents, 0))
              FROM payer_codes pc INDEXED BY payer_codes_by_effective JOIN payers p ON p.id = pc.payer_id
              WHERE pc.practice_id = ?1 AND pc.latest_effective > ?3 AND pc.payer_id <> ?2
                AND p.status = 'in-network' AND p.kind IN (SELECT value FROM json_each(?4))
+               AND pc.cpt IN (SELECT cpt FROM payer_codes WHERE payer_id = ?2)
+               AND pc.prior_known = 1 AND (pc.prior_effective IS NULL OR pc.prior_effective <= ?3)
+             GROUP BY pc.cpt
+             UNION ALL
+             SELECT 'history_peer', pc.payer_id, pc.cpt, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, p.name, NULL
+             FROM payer_codes pc INDEXED BY payer_codes_by_effective JOIN payers p ON p.id = pc.payer_id
+             WHERE pc.practice_id = ?1 AND pc.latest_effective > ?3 AND pc.payer_id <> ?2
+               AND p.status = 'in-network' AND p.kind IN (SELECT value FROM json_each(?4))
+               AND NOT (pc.prior_known = 1 AND (pc.prior_effective IS NULL OR pc.prior_effective <= ?3))
                AND pc.cpt IN (SELECT cpt FROM payer_codes WHERE payer_id = ?2)",
         )
         .bind(practice_id)
