@@ -41,30 +41,42 @@ fn report_json(e: &AppError) {
     eprintln!("{}", serde_json::json!({ "error": e.user_message(), "kind": kind }));
 }
 
+/// A refusal in the form the caller asked for (JSON on stderr under `--json`), with the exit code:
+/// 1 for what the user can fix, 2 for an internal error.
+fn fail(e: &AppError, json: bool) -> ExitCode {
+    if json {
+        report_json(e);
+    } else {
+        report(e);
+    }
+    ExitCode::from(if e.is_internal() { 2 } else { 1 })
+}
+
+/// Prints a result as JSON or as the console's text; `Err` carries the exit code to return.
+fn print_result<T: serde::Serialize>(value: &T, text: impl FnOnce() -> String, json: bool) -> Result<(), ExitCode> {
+    if json {
+        match serde_json::to_string_pretty(value) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                tracing::error!(error = %e, "serializing result");
+                return Err(ExitCode::from(2));
+            }
+        }
+    } else {
+        print!("{}", text());
+    }
+    Ok(())
+}
+
 pub async fn ask(ctx: &Ctx, practice: &str, line: &str, json: bool) -> ExitCode {
     match execute(ctx, practice, line).await {
         Ok(outcome) => {
-            if json {
-                match serde_json::to_string_pretty(&outcome) {
-                    Ok(s) => println!("{s}"),
-                    Err(e) => {
-                        tracing::error!(error = %e, "serializing result");
-                        return ExitCode::from(2);
-                    }
-                }
-            } else {
-                print!("{}", outcome.reply().to_text());
+            if let Err(code) = print_result(&outcome, || outcome.reply().to_text(), json) {
+                return code;
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            if json {
-                report_json(&e);
-            } else {
-                report(&e);
-            }
-            ExitCode::from(if e.is_internal() { 2 } else { 1 })
-        }
+        Err(e) => fail(&e, json),
     }
 }
 
@@ -74,21 +86,10 @@ pub async fn import_era(ctx: &Ctx, practice: &str, paths: &[std::path::PathBuf],
     let actor = actor();
     let summary = match raterise_commands::era::import::import_for_console(ctx, practice, paths, &actor).await {
         Ok(s) => s,
-        Err(e) => {
-            report(&e);
-            return ExitCode::from(if e.is_internal() { 2 } else { 1 });
-        }
+        Err(e) => return fail(&e, json),
     };
-    if json {
-        match serde_json::to_string_pretty(&summary) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                tracing::error!(error = %e, "serializing result");
-                return ExitCode::from(2);
-            }
-        }
-    } else {
-        print!("{}", summary.reply().to_text());
+    if let Err(code) = print_result(&summary, || summary.reply().to_text(), json) {
+        return code;
     }
     if summary.refused.is_empty() {
         ExitCode::SUCCESS
@@ -225,23 +226,12 @@ pub async fn import_claims(ctx: &Ctx, practice: &str, file: &std::path::Path, ma
     }
     match result {
         Ok(outcome) => {
-            if json {
-                match serde_json::to_string_pretty(&outcome) {
-                    Ok(s) => println!("{s}"),
-                    Err(e) => {
-                        tracing::error!(error = %e, "serializing result");
-                        return ExitCode::from(2);
-                    }
-                }
-            } else {
-                print!("{}", outcome.reply().to_text());
+            if let Err(code) = print_result(&outcome, || outcome.reply().to_text(), json) {
+                return code;
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            report(&e);
-            ExitCode::from(if e.is_internal() { 2 } else { 1 })
-        }
+        Err(e) => fail(&e, json),
     }
 }
 
