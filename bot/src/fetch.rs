@@ -14,7 +14,8 @@ use reqwest::Url;
 use std::time::Duration;
 
 /// The largest file accepted: 25 MiB, Discord's upload limit for most servers, about 150,000
-/// claim lines. Bigger exports go through `raterise import claims FILE`.
+/// claim lines or a year of a small group's remittances. Bigger files go through the console
+/// (`raterise import claims FILE`, `raterise import era FILE_OR_FOLDER`).
 pub const MAX_BYTES: u64 = 25 * 1024 * 1024;
 /// The whole download, connection included.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
@@ -65,7 +66,7 @@ impl Fetcher {
     pub fn allowed(&self, platform: Platform, url: &str) -> Result<Url, String> {
         let refuse = || {
             format!(
-                "raterise only reads files attached in {} (from {}); attach the CSV to the command and try again.",
+                "raterise only reads files attached in {} (from {}); attach the file to the command and try again.",
                 match platform {
                     Platform::Slack => "Slack",
                     _ => "Discord",
@@ -124,7 +125,7 @@ impl Fetcher {
         }
         let too_big = || {
             format!(
-                "The attached file is larger than {} MB; import it on the console with `raterise import claims FILE`.",
+                "The attached file is larger than {} MB; import it on the console (`raterise import claims FILE` or `raterise import era FILE_OR_FOLDER`).",
                 self.max_bytes / (1024 * 1024)
             )
         };

@@ -486,6 +486,17 @@ pub const CATALOG: &[CommandSpec] = &[
                     OptionKind::Text,
                 ),
             ],
+        }, SubcommandSpec {
+            name: "era",
+            description: "Remittances (X12 835 files, or a zip of them): what payers paid, underpayments, denials",
+            mutates: true,
+            options: &[
+                req("file", "An 835 file (.835, .txt, .edi) or a .zip of them (Slack: the file's link)", OptionKind::Attachment),
+                opt("file2", "Another 835 or zip", OptionKind::Attachment),
+                opt("file3", "Another 835 or zip", OptionKind::Attachment),
+                opt("file4", "Another 835 or zip", OptionKind::Attachment),
+                opt("file5", "Another 835 or zip", OptionKind::Attachment),
+            ],
         }],
     },
     CommandSpec {

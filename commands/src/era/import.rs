@@ -68,7 +68,7 @@ fn looks_like_x12(bytes: &[u8]) -> bool {
 }
 
 /// What the import needs from the practice: which payer a name means, and keyed hashes.
-pub trait PracticeKeys {
+pub trait PracticeKeys: Send + Sync {
     /// The practice's payer for a payer name (and payer id) from a file.
     fn payer_for(&self, name: &str, payer_id: &str) -> Option<i64>;
     /// The keyed hash of a patient identifier (member id or name); None when nothing is left.
@@ -146,26 +146,53 @@ pub async fn import_paths(
     Ok(summary)
 }
 
-/// The files of a zip archive (by `name/entry`), with the caps above.
+/// The files of a zip archive (by `name/entry`, sorted), with the caps above.
 pub fn unzip(name: &str, reader: impl Read + std::io::Seek, out: &mut Vec<EraInput>) -> Result<(), AppError> {
-    let bad = |e: String| AppError::user(format!("{name} is not a zip archive that can be read: {e}"));
-    let mut archive = zip::ZipArchive::new(reader).map_err(|e| bad(e.to_string()))?;
-    if archive.len() > MAX_ZIP_ENTRIES {
-        return Err(AppError::user(format!("{name} holds more than {MAX_ZIP_ENTRIES} files; split it")));
+    let mut files = ZipFiles::open(name, reader)?;
+    while let Some(input) = files.next_file()? {
+        out.push(input);
     }
-    let mut total = 0u64;
-    let mut names = Vec::new();
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).map_err(|e| bad(e.to_string()))?;
-        let entry_name = entry.name().to_string();
-        let base = entry_name.rsplit('/').next().unwrap_or("");
-        if entry.is_dir() || base.starts_with('.') || entry_name.starts_with("__MACOSX/") || base.is_empty() {
-            continue;
+    Ok(())
+}
+
+/// A zip archive's files read one at a time, in name order, so memory holds one entry however
+/// large the archive is. Folders, hidden files and macOS metadata are passed over.
+pub struct ZipFiles<R> {
+    name: String,
+    archive: zip::ZipArchive<R>,
+    /// (entry name, index), sorted by name; read from the back.
+    order: Vec<(String, usize)>,
+    total: u64,
+}
+
+impl<R: Read + std::io::Seek> ZipFiles<R> {
+    pub fn open(name: &str, reader: R) -> Result<ZipFiles<R>, AppError> {
+        let archive = zip::ZipArchive::new(reader).map_err(|e| zip_unreadable(name, e))?;
+        if archive.len() > MAX_ZIP_ENTRIES {
+            return Err(AppError::user(format!("{name} holds more than {MAX_ZIP_ENTRIES} files; split it")));
         }
+        let mut order: Vec<(String, usize)> = archive
+            .file_names()
+            .filter(|n| {
+                let base = n.rsplit('/').next().unwrap_or("");
+                !(n.ends_with('/') || base.starts_with('.') || n.starts_with("__MACOSX/") || base.is_empty())
+            })
+            .filter_map(|n| Some((n.to_string(), archive.index_for_name(n)?)))
+            .collect();
+        order.sort_by(|a, b| b.0.cmp(&a.0));
+        Ok(ZipFiles { name: name.to_string(), archive, order, total: 0 })
+    }
+
+    /// The next file (its bytes empty when it is larger than one file may be).
+    pub fn next_file(&mut self) -> Result<Option<EraInput>, AppError> {
+        let Some((entry_name, index)) = self.order.pop() else { return Ok(None) };
+        let name = &self.name;
+        let mut entry = self.archive.by_index(index).map_err(|e| zip_unreadable(name, e))?;
         let mut bytes = Vec::new();
-        let read = (&mut entry).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| bad(e.to_string()))?;
-        total += read as u64;
-        if total > MAX_ZIP_TOTAL_BYTES {
+        let read =
+            (&mut entry).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| zip_unreadable(name, e))?;
+        self.total += read as u64;
+        if self.total > MAX_ZIP_TOTAL_BYTES {
             return Err(AppError::user(format!(
                 "{name} expands to more than {} MB; send the files in smaller archives",
                 MAX_ZIP_TOTAL_BYTES / 1024 / 1024
@@ -174,11 +201,65 @@ pub fn unzip(name: &str, reader: impl Read + std::io::Seek, out: &mut Vec<EraInp
         if read as u64 > MAX_FILE_BYTES {
             bytes = vec![];
         }
-        names.push(EraInput { name: format!("{name}/{entry_name}"), bytes });
+        Ok(Some(EraInput { name: format!("{name}/{entry_name}"), bytes }))
     }
-    names.sort_by(|a, b| a.name.cmp(&b.name));
-    out.extend(names);
-    Ok(())
+}
+
+fn zip_unreadable(name: &str, e: impl std::fmt::Display) -> AppError {
+    AppError::user(format!("{name} is not a zip archive that can be read: {e}"))
+}
+
+fn is_zip(name: &str, bytes: &[u8]) -> bool {
+    Path::new(name).extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+        || bytes.starts_with(b"PK\x03\x04")
+}
+
+/// One file attached in chat (an 835 or a zip of them), already fetched, or why it could not
+/// be. Each file in it is imported on its own, all or nothing; a file that cannot be read is
+/// listed as refused and the batch goes on.
+pub async fn import_attachment(
+    store: &Store,
+    audit: &Audit,
+    name: &str,
+    fetched: Result<Vec<u8>, String>,
+    keys: &dyn PracticeKeys,
+    summary: &mut EraImportSummary,
+) -> Result<(), AppError> {
+    let refuse = |summary: &mut EraImportSummary, reason: String| {
+        summary.files += 1;
+        summary.refused.push(Refused { file: name.to_string(), segment: 0, segment_id: String::new(), reason });
+    };
+    let bytes = match fetched {
+        Ok(b) => b,
+        Err(reason) => {
+            refuse(summary, reason);
+            return Ok(());
+        }
+    };
+    if !is_zip(name, &bytes) {
+        return import_one(store, audit, EraInput { name: name.to_string(), bytes }, keys, summary).await;
+    }
+    let mut files = match ZipFiles::open(name, std::io::Cursor::new(bytes)) {
+        Ok(f) => f,
+        Err(e) => {
+            refuse(summary, e.user_message());
+            return Ok(());
+        }
+    };
+    loop {
+        match files.next_file() {
+            Ok(None) => return Ok(()),
+            Ok(Some(input)) if !input.bytes.is_empty() && !looks_like_x12(&input.bytes) => {
+                summary.skipped.push(input.name)
+            }
+            Ok(Some(input)) => import_one(store, audit, input, keys, summary).await?,
+            Err(e) => {
+                // Files before this one are in; the rest of the archive is not read.
+                refuse(summary, e.user_message());
+                return Ok(());
+            }
+        }
+    }
 }
 
 /// Parses, balances and stores every file; a refused file is listed and the others go on.

@@ -60,6 +60,7 @@ pub enum Outcome {
     Market(market::MarketReport),
     Report(report::UtilizationReport),
     ClaimsImported(crate::claims::ImportSummary),
+    EraImported(crate::era::import::EraImportSummary),
     Underpayments(underpayments::UnderpaymentReport),
     Denials(denials::DenialReport),
     UnderpaymentLetter(underpayments::UnderpaymentLetter),
@@ -107,6 +108,7 @@ impl Outcome {
             Outcome::Market(r) => r.reply(),
             Outcome::Report(r) => r.reply(),
             Outcome::ClaimsImported(r) => r.reply(),
+            Outcome::EraImported(r) => r.reply(),
             Outcome::Underpayments(r) => r.reply(),
             Outcome::Denials(r) => r.reply(),
             Outcome::UnderpaymentLetter(r) => r.reply(),
@@ -180,6 +182,7 @@ pub async fn dispatch(ctx: &Ctx, inv: &Invocation) -> Result<Outcome, AppError> 
                 ("market", _) => market::run(ctx, inv, &practice).await,
                 ("report", _) => report::run(ctx, inv, &practice).await,
                 ("import", Some("claims")) => import::chat_claims(ctx, inv, &practice).await,
+                ("import", Some("era")) => import::chat_era(ctx, inv, &practice).await,
                 ("underpayments", _) => underpayments::run(ctx, inv, &practice).await,
                 ("denials", _) => denials::run(ctx, inv, &practice).await,
                 (name, sub) => Err(AppError::internal(
