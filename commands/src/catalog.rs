@@ -474,30 +474,37 @@ pub const CATALOG: &[CommandSpec] = &[
         description: "Import data exported from another system (attach the file)",
         mutates: true,
         options: &[],
-        subcommands: &[SubcommandSpec {
-            name: "claims",
-            description: "Claims from your EHR's CSV export: utilization per payer, no client identifiers kept",
-            mutates: true,
-            options: &[
-                req("file", "The CSV export (Slack: the file's link)", OptionKind::Attachment),
-                opt(
-                    "map",
-                    "Columns the import does not recognise: \"Svc Dt=date_of_service; Plan=payer\"",
-                    OptionKind::Text,
-                ),
-            ],
-        }, SubcommandSpec {
-            name: "era",
-            description: "Remittances (X12 835 files, or a zip of them): what payers paid, underpayments, denials",
-            mutates: true,
-            options: &[
-                req("file", "An 835 file (.835, .txt, .edi) or a .zip of them (Slack: the file's link)", OptionKind::Attachment),
-                opt("file2", "Another 835 or zip", OptionKind::Attachment),
-                opt("file3", "Another 835 or zip", OptionKind::Attachment),
-                opt("file4", "Another 835 or zip", OptionKind::Attachment),
-                opt("file5", "Another 835 or zip", OptionKind::Attachment),
-            ],
-        }],
+        subcommands: &[
+            SubcommandSpec {
+                name: "claims",
+                description: "Claims from your EHR's CSV export: utilization per payer, no client identifiers kept",
+                mutates: true,
+                options: &[
+                    req("file", "The CSV export (Slack: the file's link)", OptionKind::Attachment),
+                    opt(
+                        "map",
+                        "Columns the import does not recognise: \"Svc Dt=date_of_service; Plan=payer\"",
+                        OptionKind::Text,
+                    ),
+                ],
+            },
+            SubcommandSpec {
+                name: "era",
+                description: "Remittances (X12 835 files, or a zip of them): what payers paid, underpayments, denials",
+                mutates: true,
+                options: &[
+                    req(
+                        "file",
+                        "An 835 file (.835, .txt, .edi) or a .zip of them (Slack: the file's link)",
+                        OptionKind::Attachment,
+                    ),
+                    opt("file2", "Another 835 or zip", OptionKind::Attachment),
+                    opt("file3", "Another 835 or zip", OptionKind::Attachment),
+                    opt("file4", "Another 835 or zip", OptionKind::Attachment),
+                    opt("file5", "Another 835 or zip", OptionKind::Attachment),
+                ],
+            },
+        ],
     },
     CommandSpec {
         name: "report",

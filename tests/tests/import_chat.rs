@@ -40,7 +40,11 @@ impl Host {
 
 /// A file host on 127.0.0.1; returns its `host:port`.
 async fn file_host(host: Host) -> String {
-    async fn serve(State(h): State<Host>, uri: Uri, headers: HeaderMap) -> ([(&'static str, &'static str); 1], Vec<u8>) {
+    async fn serve(
+        State(h): State<Host>,
+        uri: Uri,
+        headers: HeaderMap,
+    ) -> ([(&'static str, &'static str); 1], Vec<u8>) {
         h.hits.fetch_add(1, Ordering::SeqCst);
         if let Some(a) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
             h.auth.lock().unwrap().push(a.to_string());
@@ -89,9 +93,8 @@ fn era_files() -> EraFiles {
     let zip = zip.finish().unwrap().into_inner();
     let broken = d.bytes[..d.bytes.len() / 2].to_vec();
     let good = [a, b, c];
-    let numbers = |f: &raterise_commands::era::generate::GenFile| {
-        f.totals.checks.iter().map(|c| c.1.clone()).collect::<Vec<_>>()
-    };
+    let numbers =
+        |f: &raterise_commands::era::generate::GenFile| f.totals.checks.iter().map(|c| c.1.clone()).collect::<Vec<_>>();
     EraFiles {
         served: HashMap::from([
             (ERA_SINGLE.to_string(), a.bytes.clone()),
@@ -331,7 +334,6 @@ mod slack {
         assert_eq!(other.hits.load(Ordering::SeqCst), 0);
         task.abort();
     }
-
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn remittance_links_in_slack_are_fetched_with_the_bot_token_and_imported() {
