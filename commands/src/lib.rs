@@ -16,6 +16,7 @@ pub mod domain;
 pub mod drafts;
 pub mod era;
 pub mod error;
+pub mod figures;
 pub mod files;
 pub mod generate;
 pub mod handlers;

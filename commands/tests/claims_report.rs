@@ -184,6 +184,10 @@ async fn two_overlapping_exports_give_the_exact_report_per_payer() {
             let mut got = serde_json::to_value(report).unwrap();
             let obj = got.as_object_mut().unwrap();
             assert!(obj.remove("source").unwrap().as_str().unwrap().contains("imported claims"));
+            let covered = obj.remove("claims_source").unwrap();
+            assert_eq!(covered["kind"], "claims-export");
+            assert_eq!(covered["from"], start.to_string(), "the exports start before the period");
+            assert!(obj.remove("remittance_days_to_payment").unwrap().is_null(), "no remittances imported");
             for c in obj["codes"].as_array_mut().unwrap() {
                 c.as_object_mut().unwrap().remove("medicare_cents");
             }

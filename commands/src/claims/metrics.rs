@@ -77,6 +77,8 @@ pub struct Utilization {
     pub no_shows: i64,
     pub late_cancels: i64,
     pub paid_claims: i64,
+    /// Paid on first submission (the clean-claim rate's numerator).
+    pub clean_claims: i64,
     pub denied_claims: i64,
     pub pending_claims: i64,
     pub codes: Vec<CodeUtilization>,
@@ -194,6 +196,7 @@ pub fn compute(
         no_shows,
         late_cancels: late,
         paid_claims: paid,
+        clean_claims: clean,
         denied_claims: denied,
         pending_claims: pending,
         codes,

@@ -132,6 +132,9 @@ pub struct GenBatch {
     pub denied_cents: BTreeMap<(&'static str, &'static str), i64>,
     /// Every patient name and member id written, for privacy checks.
     pub patient_strings: Vec<String>,
+    /// Every claim that counts (not a reversal, not taken back by one): (payer, date of
+    /// service, check date, paid something).
+    pub claim_dates: Vec<(&'static str, NaiveDate, NaiveDate, bool)>,
 }
 
 struct Rng(u64);
@@ -253,9 +256,11 @@ pub fn generate(spec: &EraSpec) -> GenBatch {
         claims_by_payer: BTreeMap::new(),
         denied_cents: BTreeMap::new(),
         patient_strings: vec![],
+        claim_dates: vec![],
     };
-    // Paid claims per payer that a later reversal may take back: (claim, index into shorts of its lines).
-    let mut reversible: Vec<Vec<(GenClaim, Vec<usize>)>> = vec![vec![]; PAYERS.len()];
+    // Paid claims per payer that a later reversal may take back: (claim, index into shorts of its
+    // lines, index into claim_dates).
+    let mut reversible: Vec<Vec<(GenClaim, Vec<usize>, usize)>> = vec![vec![]; PAYERS.len()];
     let mut claim_no = 0u64;
     let mut check_no = 0u64;
     for f in 0..spec.files {
@@ -304,7 +309,8 @@ pub fn generate(spec: &EraSpec) -> GenBatch {
                 // A reversal of an earlier paid claim of this payer, and its correction.
                 if rng.chance(3) && !reversible[p].is_empty() {
                     let i = rng.below(reversible[p].len() as u64) as usize;
-                    let (original, short_ids) = reversible[p].swap_remove(i);
+                    let (original, short_ids, paid_id) = reversible[p].swap_remove(i);
+                    batch.claim_dates[paid_id].0 = ""; // taken back: removed below
                     if let Some(n) = batch.claims_by_payer.get_mut(payer.name) {
                         *n -= 1;
                     }
@@ -480,6 +486,8 @@ pub fn generate(spec: &EraSpec) -> GenBatch {
                     continue;
                 }
                 *batch.claims_by_payer.entry(payer.name).or_default() += 1;
+                let paid_id = batch.claim_dates.len();
+                batch.claim_dates.push((payer.name, claim.lines[0].date, check_date, claim.paid() > 0));
                 if claim.status == "4" {
                     *batch.denied_claims.entry(payer.name).or_default() += 1;
                     for l in &claim.lines {
@@ -506,7 +514,7 @@ pub fn generate(spec: &EraSpec) -> GenBatch {
                     }
                 }
                 if !claim.control.ends_with('R') {
-                    shorts_of_check.push((claim.clone(), ids));
+                    shorts_of_check.push((claim.clone(), ids, paid_id));
                 }
             }
             reversible[p].extend(shorts_of_check);
@@ -523,5 +531,6 @@ pub fn generate(spec: &EraSpec) -> GenBatch {
         batch.files.push(GenFile { name: format!("era_{f:04}.{ext}"), bytes: w.out.into_bytes(), totals });
     }
     batch.shorts.retain(|s| s.allowed != i64::MIN);
+    batch.claim_dates.retain(|c| !c.0.is_empty());
     batch
 }

@@ -11,10 +11,11 @@ use crate::domain::stage::{EventKind, Stage};
 use crate::domain::{div_round_half_up, percent_of, Cents, PayerKind};
 use crate::drafts::{self, DraftKind};
 use crate::error::AppError;
+use crate::figures;
 use crate::invocation::Invocation;
 use crate::reply::{Align, Reply, Table, Tone};
 use crate::schedule;
-use crate::store::case_file::CredentialKind;
+use crate::store::case_file::{CredentialKind, Utilization};
 use crate::store::negotiations::{Case, CaseEvent};
 use crate::store::{Payer, Practice};
 use chrono::{Datelike, Months, NaiveDate};
@@ -44,6 +45,8 @@ pub struct DraftLetter {
     pub attachment: String,
     /// `built-in` or the override folder the template came from.
     pub template: String,
+    /// The practice's figures with the payer the draft quotes, each with its source.
+    pub figures: figures::PayerFigures,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -170,6 +173,139 @@ struct UtilizationFacts {
     clean_claim_rate: String,
     no_show_rate: String,
     days_to_payment: String,
+    /// Some figure is computed from the practice's claims export or the payer's remittances.
+    from_imports: bool,
+    denial_rate: String,
+    /// "a median of 24 days after the date of service (90th percentile 41 days)".
+    payment: String,
+    /// Where the figures come from, as a sentence for the payer ("" when all were typed).
+    source: String,
+}
+
+/// A source as a letter names it to the payer.
+fn letter_source(s: &figures::Source) -> String {
+    match s {
+        figures::Source::HandEntered { from, to } => {
+            format!("our practice records ({} to {})", long_date(*from), long_date(*to))
+        }
+        figures::Source::HandSet => "our practice records".into(),
+        figures::Source::ClaimsExport { from, to } => {
+            format!("our claims records (dates of service {} to {})", long_date(*from), long_date(*to))
+        }
+        figures::Source::Remittances { from, to } => {
+            format!("your remittance advice (dates of service {} to {})", long_date(*from), long_date(*to))
+        }
+    }
+}
+
+/// The utilization a draft quotes: the figures in use (imports where they cover the last 12
+/// months, see `figures`), or as typed when nothing was imported.
+fn utilization_facts(figs: &figures::PayerFigures, hand: Option<&Utilization>) -> UtilizationFacts {
+    let na = || "n/a".to_string();
+    let payment = |d: &figures::Days| match (d.median, d.p90, d.average) {
+        (Some(m), Some(p), _) => format!("a median of {m} days after the date of service (90th percentile {p} days)"),
+        (Some(m), None, _) => format!("a median of {m} days after the date of service"),
+        (None, _, Some(a)) => format!("{a} days on average"),
+        _ => "n/a".into(),
+    };
+    if !figs.from_imports() {
+        let Some(u) = hand else {
+            let p = "[YOUR UTILIZATION FIGURES]".to_string();
+            return UtilizationFacts {
+                available: false,
+                summary: p.clone(),
+                period: p.clone(),
+                claims: p.clone(),
+                patients: p.clone(),
+                sessions_per_patient: p.clone(),
+                clean_claim_rate: p.clone(),
+                no_show_rate: p.clone(),
+                days_to_payment: p,
+                from_imports: false,
+                denial_rate: na(),
+                payment: na(),
+                source: String::new(),
+            };
+        };
+        return UtilizationFacts {
+            available: true,
+            summary: super::practice::utilization_summary(u, long_date),
+            period: format!("{} to {}", long_date(u.period_start), long_date(u.period_end)),
+            claims: count_text(u.claims),
+            patients: count_text(u.unique_patients),
+            sessions_per_patient: per_patient_text(u.claims, u.unique_patients).unwrap_or_else(na),
+            clean_claim_rate: u.clean_claim_bp.map(share_text).unwrap_or_else(na),
+            no_show_rate: u.no_show_bp.map(share_text).unwrap_or_else(na),
+            days_to_payment: u.days_to_payment.map(|d| d.to_string()).unwrap_or_else(na),
+            from_imports: false,
+            denial_rate: na(),
+            payment: u.days_to_payment.map(|d| format!("{d} days on average")).unwrap_or_else(na),
+            source: String::new(),
+        };
+    }
+    let claims = figs.claims.map(|f| f.value);
+    let clients = figs.unique_clients.map(|f| f.value);
+    let per_client = figs.unique_clients.and_then(|u| {
+        let n = figs.sessions.filter(|s| s.source == u.source).or(figs.claims.filter(|c| c.source == u.source))?;
+        per_patient_text(n.value, u.value)
+    });
+    let period = figs.claims.map(|f| f.source).and_then(|s| match s {
+        figures::Source::ClaimsExport { from, to }
+        | figures::Source::Remittances { from, to }
+        | figures::Source::HandEntered { from, to } => Some(format!("{} to {}", long_date(from), long_date(to))),
+        figures::Source::HandSet => None,
+    });
+    let mut summary = String::new();
+    if let (Some(c), Some(n)) = (claims, clients) {
+        summary.push_str(&format!("{} claims for {} clients", count_text(c), count_text(n)));
+        if let Some(p) = &period {
+            summary.push_str(&format!(" from {p}"));
+        }
+        if let Some(p) = &per_client {
+            summary.push_str(&format!(" ({p} sessions per client)"));
+        }
+    }
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(f) = figs.clean_claim_pct {
+        parts.push(format!("clean-claim rate {}", f.value.text()));
+    }
+    if let Some(f) = figs.denial_pct {
+        parts.push(format!("denial rate {}", f.value.text()));
+    }
+    if let Some(f) = figs.no_show_pct {
+        parts.push(format!("no-show rate {}", f.value.text()));
+    }
+    if let Some(f) = figs.days_to_payment {
+        parts.push(format!("paid {}", payment(&f.value)));
+    }
+    for p in parts {
+        if !summary.is_empty() {
+            summary.push_str("; ");
+        }
+        summary.push_str(&p);
+    }
+    let sources: Vec<String> = figs
+        .sources()
+        .iter()
+        .map(|(s, names)| format!("{} from {}", figures::join_words(names), letter_source(s)))
+        .collect();
+    let source = format!("Figures: {}", sources.join("; "));
+    summary.push_str(&format!(" ({})", source.trim_start_matches("Figures: ")));
+    UtilizationFacts {
+        available: claims.is_some(),
+        summary,
+        period: period.unwrap_or_else(na),
+        claims: claims.map(count_text).unwrap_or_else(na),
+        patients: clients.map(count_text).unwrap_or_else(na),
+        sessions_per_patient: per_client.unwrap_or_else(na),
+        clean_claim_rate: figs.clean_claim_pct.map(|f| f.value.text()).unwrap_or_else(na),
+        no_show_rate: figs.no_show_pct.map(|f| f.value.text()).unwrap_or_else(na),
+        days_to_payment: figs.days_to_payment.and_then(|f| f.value.typical()).map(|d| d.to_string()).unwrap_or_else(na),
+        from_imports: true,
+        denial_rate: figs.denial_pct.map(|f| f.value.text()).unwrap_or_else(na),
+        payment: figs.days_to_payment.map(|f| payment(&f.value)).unwrap_or_else(na),
+        source,
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -415,7 +551,8 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         None => (vec![], vec![]),
     };
     let payers = ctx.store.list_payers(practice.id).await?;
-    let codes = ctx.store.practice_code_rates(practice.id, today).await?;
+    let mut codes = ctx.store.practice_code_rates(practice.id, today).await?;
+    figures::with_volume(&ctx.store, practice.id, Some(payer.id), today, &mut codes).await?;
     let bench = benchmark(ctx, practice);
     let file = ctx.store.case_file(practice.id).await?;
     let weekly: HashMap<&str, i64> =
@@ -544,34 +681,11 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         warnings.push("Your Medicare locality or credential is not set, so the Medicare amounts are placeholders: /setup locality:\"YOUR LOCALITY, ST\" credential:lcsw".into());
     }
 
-    let util = file.utilization_for(&payer.name);
-    let utilization = match util {
-        Some(u) => UtilizationFacts {
-            available: true,
-            summary: super::practice::utilization_summary(u, long_date),
-            period: format!("{} to {}", long_date(u.period_start), long_date(u.period_end)),
-            claims: count_text(u.claims),
-            patients: count_text(u.unique_patients),
-            sessions_per_patient: per_patient_text(u.claims, u.unique_patients).unwrap_or_else(|| "n/a".into()),
-            clean_claim_rate: u.clean_claim_bp.map(share_text).unwrap_or_else(|| "n/a".into()),
-            no_show_rate: u.no_show_bp.map(share_text).unwrap_or_else(|| "n/a".into()),
-            days_to_payment: u.days_to_payment.map(|d| d.to_string()).unwrap_or_else(|| "n/a".into()),
-        },
-        None => {
-            let p = "[YOUR UTILIZATION FIGURES]".to_string();
-            UtilizationFacts {
-                available: false,
-                summary: p.clone(),
-                period: p.clone(),
-                claims: p.clone(),
-                patients: p.clone(),
-                sessions_per_patient: p.clone(),
-                clean_claim_rate: p.clone(),
-                no_show_rate: p.clone(),
-                days_to_payment: p,
-            }
-        }
-    };
+    let hand = file.utilization_for(&payer.name);
+    let figs =
+        figures::payer_figures(&ctx.store, practice.id, &payer, hand, figures::period(today, figures::DEFAULT_MONTHS))
+            .await?;
+    let utilization = utilization_facts(&figs, hand);
 
     let q = |d: Option<NaiveDate>, ph: &str| or(d.map(long_date), ph);
     let medicare = match &bench {
@@ -724,6 +838,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         } else {
             "built-in".into()
         },
+        figures: figs,
     }))
 }
 
@@ -795,6 +910,10 @@ impl DraftLetter {
             })
             .collect();
         r = r.notes("Fill in before sending", fill).notes("Warnings", self.warnings.clone());
+        if self.figures.from_imports() {
+            r = r
+                .notes("Figures quoted, with their source", vec![self.figures.sources_text(super::practice::iso_date)]);
+        }
         let (content_type, content) = self.attachment_content();
         r = r.attach(self.attachment.clone(), content_type, content);
         let q = quoted(&self.payer);

@@ -104,7 +104,10 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             other => return Err(AppError::user(format!("add_ons: `{other}` is not a choice; use include or exclude"))),
         },
     };
-    let codes = ctx.store.practice_code_rates(practice.id, practice_today(ctx, practice)).await?;
+    let today = practice_today(ctx, practice);
+    let mut codes = ctx.store.practice_code_rates(practice.id, today).await?;
+    // Weekly volume as set by hand, else from the claims export (see `figures`).
+    crate::figures::with_volume(&ctx.store, practice.id, Some(payer.id), today, &mut codes).await?;
     let mut skipped_add_ons = Vec::new();
     let rows: Vec<ImpactRow> = codes
         .iter()

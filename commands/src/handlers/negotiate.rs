@@ -281,7 +281,9 @@ pub async fn start(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<O
     }
     let ask = inv.opt("ask").map(|a| RateList::parse(ctx, "ask", a)).transpose()?;
     let payers = ctx.store.list_payers(practice.id).await?;
-    let codes = ctx.store.practice_code_rates(practice.id, today).await?;
+    let mut codes = ctx.store.practice_code_rates(practice.id, today).await?;
+    // Weekly volume as set by hand, else from the claims export (see `figures`).
+    crate::figures::with_volume(&ctx.store, practice.id, Some(payer.id), today, &mut codes).await?;
     let bench = benchmark(ctx, practice);
     let suggested = suggested_asks(ctx, &payer, &payers, &codes, bench.as_ref());
     let volume: HashMap<&str, i64> =
@@ -502,14 +504,10 @@ pub async fn outcome(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result
     let note = validate_note(inv)?;
     let given = inv.opt("rates").map(|r| RateList::parse(ctx, "rates", r)).transpose()?;
     let codes = ctx.store.case_codes(&case).await?;
-    let weekly: HashMap<String, i64> = ctx
-        .store
-        .practice_code_rates(practice.id, today)
-        .await?
-        .into_iter()
-        .filter(|c| c.payer_id == payer.id)
-        .map(|c| (c.cpt, c.weekly_volume))
-        .collect();
+    let mut payer_codes = ctx.store.practice_code_rates(practice.id, today).await?;
+    crate::figures::with_volume(&ctx.store, practice.id, Some(payer.id), today, &mut payer_codes).await?;
+    let weekly: HashMap<String, i64> =
+        payer_codes.into_iter().filter(|c| c.payer_id == payer.id).map(|c| (c.cpt, c.weekly_volume)).collect();
 
     let explicit_effective = inv.has("effective");
     let effective = inv.date("effective")?.unwrap_or(on);

@@ -5,6 +5,7 @@ use super::negotiate::quoted;
 use super::{audit, resolve_payer, Outcome};
 use crate::context::Ctx;
 use crate::error::AppError;
+use crate::figures::{self, PayerFigures};
 use crate::invocation::Invocation;
 use crate::reply::{Align, Reply, Table, Tone};
 use crate::store::case_file::{CaseCredential, CaseFile, CaseFileItem, CredentialKind, OutcomeMeasure, Utilization};
@@ -128,6 +129,9 @@ pub struct CaseFileView {
     pub payer: Option<String>,
     #[serde(flatten)]
     pub file: CaseFile,
+    /// The figures in use per payer over the last 12 months, each with its source: computed
+    /// from imports where they cover the period, else as entered by hand (see `figures`).
+    pub figures: Vec<PayerFigures>,
 }
 
 pub fn utilization_summary(u: &Utilization, date: DateStyle) -> String {
@@ -316,15 +320,23 @@ pub async fn remove(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<
 
 pub async fn show(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
     let mut file = ctx.store.case_file(practice.id).await?;
-    let payer = match inv.opt("payer") {
-        Some(name) => {
-            let p = resolve_payer(ctx, practice, name).await?;
-            file.utilization.retain(|u| u.payer == p.name);
-            Some(p.name)
-        }
-        None => None,
+    let payers = match inv.opt("payer") {
+        Some(name) => vec![resolve_payer(ctx, practice, name).await?],
+        None => ctx.store.list_payers(practice.id).await?,
     };
-    Ok(Outcome::CaseFile(CaseFileView { practice: practice.name.clone(), payer, file }))
+    let payer = inv.opt("payer").and(payers.first()).map(|p| p.name.clone());
+    if let Some(name) = &payer {
+        file.utilization.retain(|u| &u.payer == name);
+    }
+    let period = figures::period(super::practice_today(ctx, practice), figures::DEFAULT_MONTHS);
+    let mut in_use = Vec::new();
+    for p in &payers {
+        let f = figures::payer_figures(&ctx.store, practice.id, p, file.utilization_for(&p.name), period).await?;
+        if !f.is_empty() {
+            in_use.push(f);
+        }
+    }
+    Ok(Outcome::CaseFile(CaseFileView { practice: practice.name.clone(), payer, file, figures: in_use }))
 }
 
 impl CaseFileChanged {
@@ -383,6 +395,40 @@ impl CaseFileView {
                 ]);
             }
             r = r.table(t);
+        }
+        if self.figures.iter().any(|f| f.from_imports()) {
+            let mut t = Table::new(&[
+                ("Payer", Align::Left),
+                ("Claims", Align::Right),
+                ("Clients", Align::Right),
+                ("Per client", Align::Right),
+                ("Clean", Align::Right),
+                ("Denied", Align::Right),
+                ("No-show", Align::Right),
+                ("Days to pay", Align::Right),
+            ]);
+            let dash = || "-".to_string();
+            for f in &self.figures {
+                t.push(vec![
+                    f.payer.clone(),
+                    f.claims.map(|c| count_text(c.value)).unwrap_or_else(dash),
+                    f.unique_clients.map(|c| count_text(c.value)).unwrap_or_else(dash),
+                    f.sessions_per_client.map(|c| format!("{:.2}", c.value)).unwrap_or_else(dash),
+                    f.clean_claim_pct.map(|c| c.value.text()).unwrap_or_else(dash),
+                    f.denial_pct.map(|c| c.value.text()).unwrap_or_else(dash),
+                    f.no_show_pct.map(|c| c.value.text()).unwrap_or_else(dash),
+                    f.days_to_payment
+                        .map(|d| match (d.value.median, d.value.p90) {
+                            (Some(m), Some(p)) => format!("{m} (p90 {p})"),
+                            _ => d.value.typical().map(|v| v.to_string()).unwrap_or_else(dash),
+                        })
+                        .unwrap_or_else(dash),
+                ]);
+            }
+            r = r.text("Figures in use, last 12 months (imports win over figures entered by hand):").table(t).notes(
+                "Sources",
+                self.figures.iter().map(|f| format!("{}: {}", f.payer, f.sources_text(iso_date))).collect(),
+            );
         }
         let outcomes: Vec<String> = self.file.outcomes.iter().map(|m| outcome_summary(m, iso_date)).collect();
         r = r.notes(

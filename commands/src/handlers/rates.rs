@@ -6,6 +6,7 @@ use crate::analysis::{self, CodeFacts, Flag, LastCase, PayerTiming};
 use crate::context::{Ctx, RatesKey};
 use crate::domain::{div_round_half_up, percent_of, Cents, Credential, PayerKind, PayerStatus, Setting};
 use crate::error::AppError;
+use crate::figures::{self, ClaimsVolume, Source, VolumeSources};
 use crate::invocation::Invocation;
 use crate::market;
 use crate::medicare::{Locality, MedicareAmount};
@@ -71,6 +72,8 @@ pub struct RateRowReport {
     pub flags: Vec<Flag>,
     pub ask: Option<AskFigure>,
     pub weekly_volume: i64,
+    /// Where the weekly volume comes from: set by hand, or the claims export (see `figures`).
+    pub weekly_volume_source: Option<Source>,
     pub yearly_impact_cents: Option<Cents>,
     /// An agreed rate that starts after today (the rate above stays in force until then).
     pub agreed_cents: Option<Cents>,
@@ -103,6 +106,9 @@ pub struct RatesReport {
     pub market_source: &'static str,
     /// What the payer's remittances of the last 12 months allowed against this contract.
     pub remittances: Option<crate::era::analysis::Arrivals>,
+    /// Sessions per code in the claims export over the last 12 months and the weekly volume
+    /// they make; used wherever the practice set no volume by hand.
+    pub volume_from_claims: Option<ClaimsVolume>,
     /// Set when the report came through the report cache: everything its reply depends on.
     #[serde(skip)]
     pub cache_key: Option<RatesKey>,
@@ -120,6 +126,8 @@ pub struct RankedPayer {
     pub revenue_per_session_cents: Option<Cents>,
     pub yearly_sessions: i64,
     pub yearly_revenue_cents: Cents,
+    /// Some of the volume comes from the claims export rather than from the practice's hand.
+    pub volume_from_claims: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -199,11 +207,17 @@ pub(crate) async fn report_for(
     let (bench, _) = benchmark(ctx, inv, practice)?;
     let today = practice_today(ctx, practice);
     let peers: Vec<PayerKind> = PayerKind::ALL.into_iter().filter(|k| k.is_negotiable()).collect();
-    let (codes, best) = ctx.store.payer_rates_with_peers(practice.id, payer.id, &peers, today).await?;
+    let (mut codes, best) = ctx.store.payer_rates_with_peers(practice.id, payer.id, &peers, today).await?;
+    let (volume_sources, volume) =
+        figures::with_volume(&ctx.store, practice.id, Some(payer.id), today, &mut codes).await?;
     let target = market_view::parse_target(inv.opt("target"))?;
     let own_market = PayerMarket::load(ctx, practice, &payer.name, bench.credential).await?;
     let last_case = ctx.store.latest_case_for(practice.id, payer.id).await?.map(|c| LastCase::from(&c));
     let mut report = payer_report(ctx, practice, payer, &codes, &best, bench, last_case, today);
+    for row in &mut report.rows {
+        row.weekly_volume_source = volume_sources.of(payer.id, &row.cpt);
+    }
+    report.volume_from_claims = volume;
     if let Some(m) = &own_market {
         with_payer_market(&mut report, m, target, practice.weeks_per_year);
     } else if target.is_some() {
@@ -261,8 +275,22 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
     let (bench, _) = benchmark(ctx, inv, practice)?;
     let today = practice_today(ctx, practice);
     let payers = ctx.store.list_payers(practice.id).await?;
-    let codes = ctx.store.practice_code_rates(practice.id, today).await?;
-    Ok(Outcome::Ranking(ranking(ctx, practice, &payers, &codes, bench, today)))
+    let mut codes = ctx.store.practice_code_rates(practice.id, today).await?;
+    let (sources, _) = figures::with_volume(&ctx.store, practice.id, None, today, &mut codes).await?;
+    let mut report = ranking(ctx, practice, &payers, &codes, bench, today);
+    mark_claims_volume(&mut report, &payers, &codes, &sources);
+    Ok(Outcome::Ranking(report))
+}
+
+/// Which ranked payers' volume came (in part) from the claims export.
+fn mark_claims_volume(report: &mut RankingReport, payers: &[Payer], codes: &[CodeRate], sources: &VolumeSources) {
+    for ranked in report.payers.iter_mut().chain(report.prospects.iter_mut()) {
+        let Some(p) = payers.iter().find(|p| p.name == ranked.payer) else { continue };
+        ranked.volume_from_claims = codes
+            .iter()
+            .filter(|c| c.payer_id == p.id)
+            .any(|c| sources.of(p.id, &c.cpt).is_some_and(|s| s.is_import()));
+    }
 }
 
 /// `codes` are the payer's own; `best` the best peer rate per code (fixed schedules such as
@@ -350,6 +378,7 @@ pub fn payer_report(
                 rule: a.rule,
             }),
             weekly_volume: c.weekly_volume,
+            weekly_volume_source: None,
             yearly_impact_cents: yearly,
             agreed_cents: c.pending.map(|p| p.amount),
             agreed_from: c.pending.map(|p| p.effective_date),
@@ -395,6 +424,7 @@ pub fn payer_report(
         agreed_later,
         market_source: market::CITATION,
         remittances: None,
+        volume_from_claims: None,
         cache_key: None,
     }
 }
@@ -440,6 +470,7 @@ pub fn ranking(
                     .then(|| Cents(div_round_half_up(revenue, sessions as i128) as i64)),
                 yearly_sessions: sessions * practice.weeks_per_year,
                 yearly_revenue_cents: Cents((revenue * practice.weeks_per_year as i128) as i64),
+                volume_from_claims: false,
             }
         })
         .collect();
@@ -594,6 +625,29 @@ impl RatesReport {
         } else {
             r = r.tone(Tone::Info);
         }
+        if let Some(v) = &self.volume_from_claims {
+            let mut lines = vec![format!(
+                "Sessions per code in your {} ({:.1} weeks), and the weekly volume they make:",
+                v.source,
+                v.days as f64 / 7.0
+            )];
+            for c in &v.codes {
+                let row = self.rows.iter().find(|r| r.cpt == c.cpt);
+                let used = match row.and_then(|r| r.weekly_volume_source) {
+                    Some(Source::HandSet) => format!(
+                        "; your volume set by hand ({} a week) is used instead",
+                        row.map(|r| r.weekly_volume).unwrap_or_default()
+                    ),
+                    Some(_) => ", used for the yearly figures".to_string(),
+                    None => ", no rate on file for it".to_string(),
+                };
+                lines.push(format!("{}: {} sessions, {} a week{used}", c.cpt, c.sessions, c.weekly));
+            }
+            if v.codes.is_empty() {
+                lines.push(format!("none billed to {} in those dates", self.payer));
+            }
+            r = r.notes("Volume from claims", lines);
+        }
         if let Some(a) = &self.remittances {
             let line = if a.below == 0 && a.above == 0 {
                 format!("All {} remittance lines of the last 12 months were allowed at the contracted rate.", a.lines)
@@ -678,6 +732,14 @@ impl RankingReport {
                     pct(bottom.pct_of_medicare)
                 ));
             }
+        }
+        let from_claims: Vec<&str> =
+            self.payers.iter().filter(|p| p.volume_from_claims).map(|p| p.payer.as_str()).collect();
+        if !from_claims.is_empty() {
+            notes.push(format!(
+                "Sessions and revenue of {} use the weekly volume from your claims export (last 12 months) where you set none by hand.",
+                figures::join_words(&from_claims)
+            ));
         }
         r = r.notes("Notes", notes);
         r = r.notes(

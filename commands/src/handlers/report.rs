@@ -8,22 +8,27 @@ use crate::claims::metrics::{self, DaysToPayment};
 use crate::context::Ctx;
 use crate::domain::{Cents, Credential};
 use crate::error::AppError;
+use crate::figures::Source;
 use crate::invocation::Invocation;
 use crate::medicare::MedicareAmount;
 use crate::reply::{Align, Reply, Table, Tone};
 use crate::store::rates::current_from_history;
 use crate::store::{Practice, RateRow};
-use chrono::{Months, NaiveDate};
+use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::HashMap;
 
 pub const DEFAULT_MONTHS: i64 = 12;
 pub const MAX_MONTHS: i64 = 36;
 
+pub use crate::figures::{period, Period};
+
+/// Days to payment from remittances (date of service to check date), labelled with their source.
 #[derive(Debug, Clone, Serialize)]
-pub struct Period {
-    pub start: NaiveDate,
-    pub end: NaiveDate,
+pub struct RemittanceDays {
+    pub median: Option<i64>,
+    pub p90: Option<i64>,
+    pub source: Source,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,18 +55,16 @@ pub struct UtilizationReport {
     pub clean_claim_pct: Option<f64>,
     pub denial_pct: Option<f64>,
     pub days_to_payment: DaysToPayment,
+    /// Days from service to check date in the payer's remittances, beside the claims' own.
+    pub remittance_days_to_payment: Option<RemittanceDays>,
     pub no_show_pct: Option<f64>,
     pub codes: Vec<CodeReport>,
     /// Where the figures come from.
     pub source: String,
+    /// The same, as data: the claims export and the dates it covers.
+    pub claims_source: Source,
     #[serde(skip)]
     pub chart_png: Option<Vec<u8>>,
-}
-
-/// The period `months` back from `end`, inclusive of both ends.
-pub fn period(end: NaiveDate, months: i64) -> Period {
-    let start = end.checked_sub_months(Months::new(months as u32)).and_then(|d| d.succ_opt()).unwrap_or(NaiveDate::MIN);
-    Period { start, end }
 }
 
 pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {
@@ -79,6 +82,8 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             period.start, period.end
         )));
     };
+    // The dates of service the imports cover inside the period.
+    let (first, last) = (first.max(period.start), last.min(period.end));
     let facts = ctx.store.payer_claim_facts(practice.id, payer.id, period.start, period.end).await?;
     let mut histories: HashMap<String, Vec<RateRow>> = HashMap::new();
     for row in ctx.store.rate_history(payer.id, None).await? {
@@ -88,6 +93,9 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
     let rate_on =
         |cpt: &str, date: NaiveDate| histories.get(cpt).and_then(|h| current_from_history(h, date)).map(|c| c.amount);
     let u = metrics::compute(&facts, period.end, rate_on);
+    let remittance_days = crate::figures::remittance_candidate(&ctx.store, practice.id, payer.id, period)
+        .await?
+        .and_then(|c| c.days_to_payment.map(|d| RemittanceDays { median: d.median, p90: d.p90, source: c.source }));
     let codes: Vec<CodeReport> = u
         .codes
         .iter()
@@ -120,7 +128,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         };
     Ok(Outcome::Report(UtilizationReport {
         payer: payer.name.clone(),
-        period: period.clone(),
+        period,
         claims: u.claims,
         sessions: u.sessions,
         unique_clients: u.unique_clients,
@@ -128,9 +136,11 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         clean_claim_pct: u.clean_claim_pct,
         denial_pct: u.denial_pct,
         days_to_payment: u.days_to_payment,
+        remittance_days_to_payment: remittance_days,
         no_show_pct: u.no_show_pct,
         codes,
         source: format!("computed from imported claims (dates of service {first} to {last})"),
+        claims_source: Source::ClaimsExport { from: first, to: last },
         chart_png,
     }))
 }
@@ -210,12 +220,19 @@ impl UtilizationReport {
                 ("Clean claims".into(), pct(self.clean_claim_pct)),
                 ("Denials".into(), pct(self.denial_pct)),
                 (
-                    "Days to payment".into(),
+                    "Days to payment (claims export)".into(),
                     format!(
                         "median {}, 90th percentile {}",
                         days(self.days_to_payment.median),
                         days(self.days_to_payment.p90)
                     ),
+                ),
+                (
+                    "Days to payment (remittances)".into(),
+                    match &self.remittance_days_to_payment {
+                        Some(r) => format!("median {}, 90th percentile {} ({})", days(r.median), days(r.p90), r.source),
+                        None => "no remittances imported for the period (raterise import era)".into(),
+                    },
                 ),
                 ("No-shows and late cancels".into(), pct(self.no_show_pct)),
             ])

@@ -113,6 +113,16 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         "A first negotiation: raises of 5-25% are typical.".to_string()
     };
     let utilization = file.utilization_for(&payer.name);
+    // The figures in use: imports where they cover the last 12 months, else as typed.
+    let today = super::practice_today(ctx, practice);
+    let figs = crate::figures::payer_figures(
+        &ctx.store,
+        practice.id,
+        &payer,
+        utilization,
+        crate::figures::period(today, crate::figures::DEFAULT_MONTHS),
+    )
+    .await?;
     let negotiable = payer.kind.is_negotiable();
     let readiness = if !negotiable {
         vec![]
@@ -134,13 +144,15 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             },
             Readiness {
                 item: "utilization with this payer",
-                ready: utilization.is_some(),
-                detail: match utilization {
-                    Some(u) => format!(
-                        "{} claims, {} clients, {} to {}",
-                        u.claims, u.unique_patients, u.period_start, u.period_end
+                ready: figs.claims.is_some(),
+                detail: match (figs.claims, figs.unique_clients) {
+                    (Some(c), Some(u)) if c.source == u.source => {
+                        format!("{} claims, {} clients ({})", c.value, u.value, c.source)
+                    }
+                    (Some(c), _) => format!("{} claims ({})", c.value, c.source),
+                    (None, _) => format!(
+                        "/practice utilization payer:{q} from:… to:… claims:… patients:… (or raterise import claims FILE)"
                     ),
-                    None => format!("/practice utilization payer:{q} from:… to:… claims:… patients:…"),
                 },
             },
             Readiness {

@@ -7,6 +7,7 @@ use crate::context::Ctx;
 use crate::domain::stage::Stage;
 use crate::domain::{div_round_half_up, Cents};
 use crate::error::AppError;
+use crate::figures::{self, Source};
 use crate::invocation::Invocation;
 use crate::reply::{Align, Reply, Table, Tone};
 use crate::store::Practice;
@@ -40,6 +41,8 @@ pub struct RedFlag {
     pub evidence: String,
     /// How to record what is missing, when the verdict is unknown.
     pub to_record: Option<String>,
+    /// Where the figure behind the verdict comes from, when it is one of the practice's figures.
+    pub source: Option<Source>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -52,6 +55,8 @@ pub struct WalkawayScorecard {
     pub yearly_sessions: i64,
     pub yearly_revenue_cents: Cents,
     pub unique_patients: Option<i64>,
+    /// The practice's figures with this payer behind the scorecard, each with its source.
+    pub figures: figures::PayerFigures,
     pub before_leaving: Vec<String>,
     #[serde(skip)]
     pub negotiable: bool,
@@ -71,7 +76,8 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
     let today = practice_today(ctx, practice);
     let file = ctx.store.case_file(practice.id).await?;
     let utilization = file.utilization_for(&payer.name).cloned();
-    let all_codes = ctx.store.practice_code_rates(practice.id, today).await?;
+    let mut all_codes = ctx.store.practice_code_rates(practice.id, today).await?;
+    let (volume_sources, _) = figures::with_volume(&ctx.store, practice.id, None, today, &mut all_codes).await?;
     let mut flags = Vec::new();
 
     // 1. Rates below 80% of Medicare.
@@ -87,6 +93,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             verdict: Verdict::Unknown,
             evidence: "no rates with a Medicare amount on file".into(),
             to_record: Some(format!("/rate set payer:{q} cpt:90837 amount:…")),
+            source: None,
         }
     } else {
         let worst = report.weighted_pct_of_medicare;
@@ -108,22 +115,25 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
                 below.join(", ")
             },
             to_record: None,
+            source: None,
         }
     });
 
-    // 2. Chronic payment delays and 3. admin burden: from remittances when they cover the last
-    // 12 months, else from the case file.
-    let year_ago = today.checked_sub_months(chrono::Months::new(12)).unwrap_or(today);
-    let era = crate::era::analysis::payer_remittances(&ctx.store, practice.id, payer.id, year_ago, today).await?;
-    let era_days =
-        era.and_then(|e| e.days).map(|d| (d.median, "median days from service to payment in your remittances"));
-    let era_clean = era.map(|e| (e.clean_claim_bp, "of claims paid without denial in your remittances"));
+    // 2. Chronic payment delays and 3. admin burden: the figures in use (imports win over what
+    // was typed; see `figures`), with their source.
+    let figs = figures::payer_figures(
+        &ctx.store,
+        practice.id,
+        &payer,
+        utilization.as_ref(),
+        figures::period(today, figures::DEFAULT_MONTHS),
+    )
+    .await?;
     let record_utilization =
         format!("/practice utilization payer:{q} from:… to:… claims:… patients:… clean_claims:…% days_to_pay:…");
-    let days = era_days
-        .or(utilization.as_ref().and_then(|u| u.days_to_payment).map(|d| (d, "days from claim to payment on average")));
+    let days = figs.days_to_payment.and_then(|f| f.value.typical().map(|d| (d, f)));
     flags.push(match days {
-        Some((days, what)) => RedFlag {
+        Some((days, f)) => RedFlag {
             flag: "chronic payment delays",
             verdict: if days >= SLOW_PAYMENT_DAYS {
                 Verdict::Red
@@ -132,36 +142,43 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             } else {
                 Verdict::Clear
             },
-            evidence: format!("{days} {what}"),
+            evidence: format!("{} from service to payment ({})", f.value.text(), f.source),
             to_record: None,
+            source: Some(f.source),
         },
         None => RedFlag {
             flag: "chronic payment delays",
             verdict: Verdict::Unknown,
             evidence: "days to payment not recorded".into(),
             to_record: Some(record_utilization.clone()),
+            source: None,
         },
     });
-    let clean = era_clean
-        .or(utilization.as_ref().and_then(|u| u.clean_claim_bp).map(|c| (c, "of claims paid without rejection")));
-    flags.push(match clean {
-        Some((clean, what)) => RedFlag {
+    flags.push(match figs.clean_claim_pct {
+        Some(f) => RedFlag {
             flag: "heavy admin burden (denials, rework)",
-            verdict: if clean < CLEAN_CLAIM_FLOOR_BP {
+            verdict: if f.value.below_bp(CLEAN_CLAIM_FLOOR_BP) {
                 Verdict::Red
-            } else if clean < 9_500 {
+            } else if f.value.below_bp(9_500) {
                 Verdict::Watch
             } else {
                 Verdict::Clear
             },
-            evidence: format!("{} {what}", bp(clean)),
+            evidence: format!(
+                "{} of claims paid without denial or rework{} ({})",
+                f.value.text(),
+                figs.denial_pct.map(|d| format!(", {} denied ({})", d.value.text(), d.source)).unwrap_or_default(),
+                f.source
+            ),
             to_record: None,
+            source: Some(f.source),
         },
         None => RedFlag {
             flag: "heavy admin burden (denials, rework)",
             verdict: Verdict::Unknown,
             evidence: "clean-claim rate not recorded".into(),
             to_record: Some(record_utilization),
+            source: None,
         },
     });
 
@@ -175,14 +192,25 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             verdict: Verdict::Unknown,
             evidence: "no weekly volume recorded for any payer".into(),
             to_record: Some(format!("/payer edit name:{q} volume:\"90837=10 90834=5\"")),
+            source: None,
         }
     } else {
         let share = div_round_half_up(payer_weekly as i128 * 10_000, practice_weekly as i128) as i64;
+        let from_claims = all_codes
+            .iter()
+            .filter(|c| c.current.is_some())
+            .filter_map(|c| volume_sources.of(c.payer_id, &c.cpt))
+            .find(|s| s.is_import());
         RedFlag {
             flag: "low client volume from the plan",
             verdict: if share < LOW_VOLUME_SHARE_BP { Verdict::Red } else { Verdict::Clear },
-            evidence: format!("{payer_weekly} of the practice's {practice_weekly} weekly sessions ({})", bp(share)),
+            evidence: format!(
+                "{payer_weekly} of the practice's {practice_weekly} weekly sessions ({}){}",
+                bp(share),
+                from_claims.map(|s| format!("; volume from the {s} where none was set by hand")).unwrap_or_default()
+            ),
             to_record: None,
+            source: from_claims.or(Some(Source::HandSet)),
         }
     });
 
@@ -211,6 +239,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             )
         },
         to_record: None,
+        source: None,
     });
 
     let red = flags.iter().filter(|f| f.verdict == Verdict::Red).count();
@@ -237,7 +266,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             .filter_map(|c| c.current.map(|cur| cur.amount.0 * c.weekly_volume * practice.weeks_per_year))
             .sum(),
     );
-    let unique_patients = utilization.as_ref().map(|u| u.unique_patients);
+    let unique_patients = figs.unique_clients.map(|f| f.value);
     let before_leaving = vec![
         format!(
             "Count who is affected: about {yearly_sessions} sessions a year{}, and check each client's out-of-network benefits.",
@@ -256,6 +285,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         yearly_sessions,
         yearly_revenue_cents,
         unique_patients,
+        figures: figs,
         before_leaving,
         negotiable: payer.kind.is_negotiable(),
         has_network: payer.kind != crate::domain::PayerKind::Medicare,

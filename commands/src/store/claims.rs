@@ -311,29 +311,6 @@ impl Store {
         Ok(first.zip(last))
     }
 
-    /// Sessions (units) per (payer, code) with a date of service in `[start, end]`: the volume
-    /// the claims show, for weekly volumes the practice did not set by hand.
-    pub async fn claim_sessions_by_code(
-        &self,
-        practice_id: i64,
-        start: NaiveDate,
-        end: NaiveDate,
-    ) -> Result<Vec<(i64, String, i64)>, AppError> {
-        Ok(sqlx::query(
-            "SELECT payer_id, cpt, SUM(units) AS sessions FROM claims
-             WHERE practice_id = ? AND service_date BETWEEN ? AND ? AND cpt <> ''
-             GROUP BY payer_id, cpt ORDER BY payer_id, cpt",
-        )
-        .bind(practice_id)
-        .bind(start)
-        .bind(end)
-        .fetch_all(self.pool())
-        .await?
-        .into_iter()
-        .map(|r| (r.get("payer_id"), r.get("cpt"), r.get("sessions")))
-        .collect())
-    }
-
     /// The practice's payers and the payer ids earlier imports tied to them, ready to match.
     pub async fn payer_matcher(&self, practice_id: i64) -> Result<PayerMatcher, AppError> {
         let payers: Vec<(i64, String)> = sqlx::query("SELECT id, name FROM payers WHERE practice_id = ? ORDER BY id")

@@ -5,6 +5,7 @@ pub mod autocomplete;
 pub mod case_file;
 pub mod claims;
 pub mod era;
+pub mod figures;
 pub mod market_rates;
 pub mod medicare_releases;
 pub mod negotiations;
