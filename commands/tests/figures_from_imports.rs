@@ -381,6 +381,23 @@ async fn a_claims_export_gives_the_figures_and_the_volume() {
     assert!(body.contains(&format!("- Figures: claims, sessions, unique clients, clean-claim rate, denial rate, days to payment and no-show rate from our claims records (dates of service {} to {}).", long(t.from), long(t.to))), "{body}");
     assert!(!body.contains("1,587"), "the hand-entered figures lost: {body}");
     assert_eq!(letter.figures.claims.unwrap().value as usize, t.claims);
+    // The call script's volume line is the same figures, with their source.
+    let Outcome::Draft(call) = run(&ctx, "/draft call Cigna").await else { panic!() };
+    assert!(
+        call.body.contains(&format!(
+            "- Volume: {} claims for {} clients from {} to {} ({}.{} sessions per client); clean-claim rate {}",
+            fmt_count(t.claims),
+            t.clients,
+            long(t.from),
+            long(t.to),
+            per_client / 10,
+            per_client % 10,
+            share_text(t.clean, t.decided)
+        )),
+        "{}",
+        call.body
+    );
+    assert!(call.body.contains("from our claims records (dates of service"), "{}", call.body);
     assert!(letter.reply().to_text().contains("Figures quoted, with their source"));
 }
 

@@ -142,33 +142,6 @@ pub async fn days_to_payment(
     Ok(by_payer.into_iter().filter_map(|(p, d)| days_summary(d).map(|s| (p, s))).collect())
 }
 
-/// One payer's remittance figures for the scorecard and drafts: days to payment, and the
-/// share of claims not denied (basis points), when remittances cover the period.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-pub struct PayerRemittances {
-    pub claims: i64,
-    pub denied: i64,
-    pub clean_claim_bp: i64,
-    pub days: Option<DaysToPayment>,
-}
-
-pub async fn payer_remittances(
-    store: &Store,
-    practice_id: i64,
-    payer_id: i64,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<Option<PayerRemittances>, AppError> {
-    let rows = store.era_denials(practice_id, Some(payer_id), from, to).await?;
-    let (claims, denied) = rows.per_payer.iter().fold((0, 0), |(c, d), r| (c + r.2, d + r.3));
-    if claims == 0 {
-        return Ok(None);
-    }
-    let days = days_to_payment(store, practice_id, Some(payer_id), from, to).await?.into_iter().next().map(|(_, d)| d);
-    let clean = crate::domain::div_round_half_up(i128::from(claims - denied) * 10_000, i128::from(claims)) as i64;
-    Ok(Some(PayerRemittances { claims, denied, clean_claim_bp: clean, days }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
