@@ -253,6 +253,8 @@ async fn a_claims_export_gives_the_figures_and_the_volume() {
     setup(&ctx, &claims_contracts(), true).await;
     // BCBS set one code's volume by hand: that one stays.
     run(&ctx, r#"/payer edit name:"BCBS Texas" volume:"90837=7""#).await;
+    // Asked before the import: the cached answer must not outlive it.
+    assert!(json(&ctx, "/rates Cigna").await["volume_from_claims"].is_null());
     let rows = claims_rows();
     import_export(&ctx, &rows).await;
     let t = claims_truth(&rows);
@@ -531,4 +533,38 @@ async fn claims_and_remittances_each_give_their_own_figures() {
 
 fn long(d: NaiveDate) -> String {
     raterise_commands::handlers::draft::long_date(d)
+}
+
+#[tokio::test]
+async fn remittances_alone_fill_the_figures_the_claims_would_give() {
+    let ctx = new_ctx().await;
+    setup(&ctx, &claims_contracts(), true).await;
+    let batch = era_gen::generate(&EraSpec::small(11));
+    let a = audit(&ctx).await;
+    let keys = StoreKeys::load(&ctx.store, a.practice_id).await.unwrap();
+    let inputs = batch.files.iter().map(|f| EraInput { name: f.name.clone(), bytes: f.bytes.clone() }).collect();
+    import_era(&ctx.store, &a, "p", inputs, &keys).await.unwrap();
+    let mine: Vec<_> = batch.claim_dates.iter().filter(|c| c.0 == "CIGNA").collect();
+    let denied = batch.denied_claims["CIGNA"];
+    let era = json!({
+        "kind": "remittances",
+        "from": mine.iter().map(|c| c.1).min().unwrap().to_string(),
+        "to": mine.iter().map(|c| c.1).max().unwrap().to_string(),
+    });
+    let hand = json!({"kind": "hand-entered", "from": "2025-01-01", "to": "2025-12-31"});
+    let practice = json(&ctx, "/practice show payer:Cigna").await;
+    let figs = &practice["figures"][0];
+    // No claims export: the remittances' claims and clean share win over the typed ones...
+    assert_eq!(figs["claims"], json!({"value": mine.len(), "source": era}));
+    assert_eq!(figs["clean_claim_pct"], json!({"value": share_json(mine.len() - denied, mine.len()), "source": era}));
+    // ...and what remittances cannot know stays as typed.
+    assert_eq!(figs["no_show_pct"], json!({"value": 5.8, "source": hand}));
+    assert!(figs["sessions"].is_null());
+    // No volume from claims without a claims export.
+    let rates = json(&ctx, "/rates Cigna").await;
+    assert!(rates["volume_from_claims"].is_null());
+    assert_eq!(row(&rates, "90837")["weekly_volume"], 0);
+    // /report still needs a claims export, and says so.
+    let err = dispatch(&ctx, &demo::invocation("p", "/report Cigna").unwrap()).await.unwrap_err();
+    assert!(err.user_message().contains("import claims"), "{}", err.user_message());
 }
