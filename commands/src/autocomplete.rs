@@ -49,9 +49,17 @@ pub async fn suggest(
         OptionKind::Payer => {
             let Some(tenant) = tenant else { return Ok(Vec::new()) };
             let Some(practice) = ctx.store.find_practice(tenant).await? else { return Ok(Vec::new()) };
-            let names = ctx.store.payer_name_suggestions(practice.id, partial, MAX_SUGGESTIONS as u32).await?;
+            // Ranked in Rust so short forms match ("UHC" finds UnitedHealthcare); a practice has
+            // tens of payers, not thousands.
+            let all = ctx.store.payer_names(practice.id).await?;
+            let names: Vec<String> = if partial.is_empty() {
+                all
+            } else {
+                crate::payer_match::matching_payer_names(partial, &all).into_iter().map(|(_, n)| n).collect()
+            };
             Ok(names
                 .into_iter()
+                .take(MAX_SUGGESTIONS)
                 .filter(|n| n.chars().count() <= MAX_LABEL_CHARS)
                 .map(|n| Suggestion::new(n.clone(), n))
                 .collect())
@@ -87,12 +95,23 @@ fn cpt_suggestions(ctx: &Ctx, partial: &str) -> Vec<Suggestion> {
 fn locality_suggestions(ctx: &Ctx, partial: &str) -> Vec<Suggestion> {
     let needle = partial.to_ascii_lowercase();
     let mut starts = Vec::new();
+    // A ZIP, county or city that names one locality comes first, labelled with what was typed.
+    if !partial.is_empty() {
+        if let Ok(found) = ctx.medicare.resolve_locality(partial) {
+            let l = found.locality;
+            let caveat = if found.note.is_some() { " (check the note)" } else { "" };
+            starts.push(Suggestion::new(format!("{partial}: {} ({}){caveat}", l.display_name(), l.id()), l.id()));
+        }
+    }
     let mut contains = Vec::new();
     for loc in ctx.medicare.localities() {
         let display = loc.display_name();
         let id = loc.id();
         let haystack = format!("{} {} {}", display.to_ascii_lowercase(), id, loc.state.to_ascii_lowercase());
         let label = format!("{display} ({id})");
+        if starts.iter().any(|s: &Suggestion| s.value == id) {
+            continue;
+        }
         if display.to_ascii_lowercase().starts_with(&needle) || id.starts_with(&needle) {
             starts.push(Suggestion::new(label, id));
         } else if haystack.contains(&needle) {
@@ -150,6 +169,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn payer_short_forms_suggest_the_payer_first() {
+        let ctx = ctx().await;
+        let a = practice_with(
+            &ctx,
+            "444",
+            &["Aetna", "UnitedHealthcare", "Blue Cross Blue Shield of Illinois", "Bluebird EAP"],
+        )
+        .await;
+        let values = |got: Vec<Suggestion>| got.into_iter().map(|s| s.value).collect::<Vec<_>>();
+        assert_eq!(values(suggest(&ctx, Some(&a), OptionKind::Payer, "uhc").await.unwrap()), ["UnitedHealthcare"]);
+        assert_eq!(
+            values(suggest(&ctx, Some(&a), OptionKind::Payer, "bcbs").await.unwrap()),
+            ["Blue Cross Blue Shield of Illinois"]
+        );
+        // "Blue Cross" is the BCBS plan first, then the name that merely starts with "Blue".
+        assert_eq!(
+            values(suggest(&ctx, Some(&a), OptionKind::Payer, "blue").await.unwrap()),
+            ["Blue Cross Blue Shield of Illinois", "Bluebird EAP"]
+        );
+    }
+
+    #[tokio::test]
     async fn codes_and_localities_match_by_id_and_words() {
         let ctx = ctx().await;
         let got = suggest(&ctx, None, OptionKind::Cpt, "9083").await.unwrap();
@@ -160,6 +201,12 @@ mod tests {
         let got = suggest(&ctx, None, OptionKind::Locality, "manh").await.unwrap();
         assert_eq!(got[0].value, "13202-01");
         assert!(got[0].label.contains("MANHATTAN, NY"));
+        // A ZIP, county or city comes first, labelled with what was typed.
+        let got = suggest(&ctx, None, OptionKind::Locality, "60614").await.unwrap();
+        assert_eq!(got[0].value, "06102-16");
+        assert!(got[0].label.starts_with("60614: CHICAGO, IL"), "{got:?}");
+        let got = suggest(&ctx, None, OptionKind::Locality, "Cook County, IL").await.unwrap();
+        assert_eq!(got[0].value, "06102-16");
         let got = suggest(&ctx, None, OptionKind::Locality, "").await.unwrap();
         assert_eq!(got.len(), MAX_SUGGESTIONS);
         for s in got {

@@ -169,7 +169,11 @@ pub const CATALOG: &[CommandSpec] = &[
         description: "Set up the practice: name, Medicare locality, credential, time zone, channel",
         mutates: true,
         options: &[
-            opt("locality", "Medicare locality, e.g. \"MANHATTAN, NY\", 13202-01 or NY 01", OptionKind::Locality),
+            opt(
+                "locality",
+                "Medicare locality: a ZIP, \"Cook County, IL\", \"MANHATTAN, NY\" or 13202-01",
+                OptionKind::Locality,
+            ),
             opt("credential", "Default rendering credential", OptionKind::Choice(CREDENTIALS)),
             opt("name", "Practice name as it appears on letters", OptionKind::Text),
             opt("timezone", "IANA time zone, e.g. America/New_York", OptionKind::Text),

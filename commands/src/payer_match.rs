@@ -4,6 +4,10 @@
 //! "United Healthcare"). A name matches a payer of the practice when both normalise to the same
 //! words; a payer id matches when an earlier import tied it to a payer. Anything else is
 //! `Unknown` with the closest names: an import reports it and never creates a payer by itself.
+//!
+//! This file is the one home of payer short forms (`SAME`): imports, command arguments
+//! (`handlers::resolve_payer`) and chat autocomplete all read names through
+//! `normalise_payer_name`, and rank suggestions with `rank_payer_names`.
 
 use crate::suggest::closest;
 use serde::Serialize;
@@ -68,7 +72,7 @@ impl PayerMatcher {
         if let Some((id, payer)) = self.by_name.get(&normalise_payer_name(name)) {
             return PayerMatch::Matched { payer_id: *id, payer: payer.clone(), by: MatchedBy::Name };
         }
-        PayerMatch::Unknown { suggestions: closest(name, self.names.iter().map(String::as_str), 3) }
+        PayerMatch::Unknown { suggestions: rank_payer_names(name, &self.names, 3) }
     }
 }
 
@@ -76,15 +80,23 @@ impl PayerMatcher {
 const NOISE: &[&str] =
     &["the", "of", "inc", "llc", "co", "corp", "corporation", "company", "insurance", "ins", "health", "healthcare"];
 
-/// Spellings of the same organisation, longest first, replaced before the noise words go.
+/// Spellings and short forms of the same organisation, longest first, replaced before the noise
+/// words go. Both sides are whole words. Only names that mean one organisation (or one family of
+/// plans, like the Blue Cross Blue Shield plans) belong here: "United" alone does not.
 const SAME: &[(&str, &str)] = &[
     (" blue cross and blue shield ", " bcbs "),
     (" blue cross blue shield ", " bcbs "),
     (" bluecross blueshield ", " bcbs "),
+    (" blue cross ", " bcbs "),
+    (" bluecross ", " bcbs "),
+    (" blue shield ", " bcbs "),
+    (" united behavioral health ", " optum behavioral "),
     (" united health care ", " uhc "),
     (" united healthcare ", " uhc "),
     (" unitedhealthcare ", " uhc "),
     (" unitedhealth ", " uhc "),
+    (" beacon health options ", " carelon "),
+    (" ubh ", " optum behavioral "),
 ];
 
 /// Lower case, `&` as "and", punctuation as spaces, the usual synonyms folded, noise words gone.
@@ -110,6 +122,78 @@ pub fn normalise_payer_name(name: &str) -> String {
         return words.split_whitespace().collect::<Vec<_>>().join(" ");
     }
     kept.join(" ")
+}
+
+/// How well a typed name matches a payer's name, best first; None when it does not match at all
+/// (a misspelling is left to edit distance).
+fn match_rank(typed: &str, typed_norm: &str, name: &str) -> Option<u8> {
+    let name_norm = normalise_payer_name(name);
+    let typed_lower = typed.trim().to_lowercase();
+    let name_lower = name.to_lowercase();
+    if typed_norm.is_empty() {
+        return None;
+    }
+    if name_norm == typed_norm {
+        return Some(0);
+    }
+    // Whole words at the start: "BCBS" for "Blue Cross Blue Shield of Illinois", "Optum".
+    if name_norm.starts_with(&format!("{typed_norm} ")) {
+        return Some(1);
+    }
+    if name_lower.starts_with(&typed_lower) || name_norm.starts_with(typed_norm) {
+        return Some(2);
+    }
+    // Whole words anywhere: "Texas" for "BCBS Texas".
+    if format!(" {name_norm} ").contains(&format!(" {typed_norm} ")) {
+        return Some(3);
+    }
+    if name_lower.contains(&typed_lower) || name_norm.contains(typed_norm) {
+        return Some(4);
+    }
+    None
+}
+
+/// The payer names that match what was typed (same name, short form, prefix, word, substring),
+/// best first, then alphabetical.
+pub fn matching_payer_names(typed: &str, names: &[String]) -> Vec<(u8, String)> {
+    let typed_norm = normalise_payer_name(typed);
+    let mut hits: Vec<(u8, String)> =
+        names.iter().filter_map(|n| match_rank(typed, &typed_norm, n).map(|r| (r, n.clone()))).collect();
+    hits.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.to_lowercase().cmp(&b.1.to_lowercase())));
+    hits
+}
+
+/// Suggestions for a payer name: real matches first (`matching_payer_names`), then the closest
+/// by edit distance, at most `limit`.
+pub fn rank_payer_names(typed: &str, names: &[String], limit: usize) -> Vec<String> {
+    let mut out: Vec<String> = matching_payer_names(typed, names).into_iter().map(|(_, n)| n).collect();
+    if out.len() < limit {
+        let rest: Vec<&str> = names.iter().map(String::as_str).filter(|n| !out.iter().any(|o| o == n)).collect();
+        let near = closest(typed, rest, limit - out.len());
+        // `closest` falls back to any names when nothing is close; keep that only when there
+        // is no real match at all.
+        if out.is_empty() || near.iter().any(|n| crate::suggest::levenshtein(typed, n) <= 2 + typed.len() / 3) {
+            out.extend(near);
+        }
+    }
+    out.truncate(limit);
+    out
+}
+
+/// Which payer a typed name means, when it means exactly one: the same name after
+/// normalisation, or the only payer whose name starts with those words ("UHC", "BCBS",
+/// "Optum"). None when nothing or several match.
+pub fn unique_payer_match<'a>(typed: &str, names: &'a [String]) -> Option<&'a String> {
+    let typed_norm = normalise_payer_name(typed);
+    for best in [0u8, 1] {
+        let hits: Vec<&String> = names.iter().filter(|n| match_rank(typed, &typed_norm, n) == Some(best)).collect();
+        match hits.len() {
+            0 => continue,
+            1 => return Some(hits[0]),
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Payer ids compare without case, spaces or dashes.
@@ -166,6 +250,49 @@ mod tests {
         assert_eq!(m.match_payer("Nobody", Some("99999")).payer_id(), None);
         // An unknown id falls back to the name.
         assert_eq!(matched(&m.match_payer("Cigna", Some("00000"))), Some((1, MatchedBy::Name)));
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn short_forms_and_prefixes_find_the_payer() {
+        let n = names(&[
+            "Aetna",
+            "Blue Cross Blue Shield of Illinois",
+            "Cigna",
+            "Optum Behavioral Health",
+            "UnitedHealthcare",
+            "Carelon Behavioral Health",
+        ]);
+        let one = |t: &str| unique_payer_match(t, &n).map(String::as_str);
+        assert_eq!(one("BCBS"), Some("Blue Cross Blue Shield of Illinois"));
+        assert_eq!(one("bcbs il"), None); // state abbreviations are not folded
+        assert_eq!(one("Blue Cross"), Some("Blue Cross Blue Shield of Illinois"));
+        assert_eq!(one("BCBS of Illinois"), Some("Blue Cross Blue Shield of Illinois"));
+        assert_eq!(one("UHC"), Some("UnitedHealthcare"));
+        assert_eq!(one("United Healthcare"), Some("UnitedHealthcare"));
+        assert_eq!(one("Optum"), Some("Optum Behavioral Health"));
+        assert_eq!(one("United Behavioral Health"), Some("Optum Behavioral Health"));
+        assert_eq!(one("Beacon Health Options"), Some("Carelon Behavioral Health"));
+        // A partial word is a suggestion, not an answer.
+        assert_eq!(one("Cig"), None);
+        assert_eq!(rank_payer_names("Cig", &n, 3)[0], "Cigna");
+        // Suggestions rank real matches before spelling neighbours.
+        assert_eq!(rank_payer_names("blue", &n, 3)[0], "Blue Cross Blue Shield of Illinois");
+        assert_eq!(rank_payer_names("uhc", &n, 3)[0], "UnitedHealthcare");
+        assert_eq!(rank_payer_names("behavioral", &n, 3), vec!["Carelon Behavioral Health", "Optum Behavioral Health"]);
+        assert_eq!(rank_payer_names("Atena", &n, 1), vec!["Aetna"]);
+    }
+
+    #[test]
+    fn several_plans_of_one_family_are_not_guessed() {
+        let n = names(&["BCBS Texas", "Blue Cross Blue Shield of Illinois", "Cigna"]);
+        assert_eq!(unique_payer_match("BCBS", &n), None);
+        let ranked = rank_payer_names("BCBS", &n, 3);
+        assert_eq!(ranked, vec!["BCBS Texas", "Blue Cross Blue Shield of Illinois"]);
+        assert_eq!(unique_payer_match("Blue Cross Texas", &n).map(String::as_str), Some("BCBS Texas"));
     }
 
     #[test]

@@ -25,8 +25,10 @@ pub fn plural(n: i64, unit: &str) -> String {
 /// Add-on codes, billed only with a primary service (interactive complexity, psychotherapy with
 /// an E/M visit, crisis and testing time beyond the first block). A flat raise per session is
 /// not meant for them unless asked for.
-pub const ADD_ON_CODES: &[&str] =
-    &["90785", "90833", "90836", "90838", "90840", "96121", "96131", "96133", "96137", "96139", "98981", "G0024"];
+pub const ADD_ON_CODES: &[&str] = &[
+    "90785", "90833", "90836", "90838", "90840", "96121", "96131", "96133", "96137", "96139", "96159", "96165",
+    "96168", "96171", "98981", "99494", "G0024", "G2211",
+];
 
 pub fn is_add_on(cpt: &str) -> bool {
     ADD_ON_CODES.contains(&cpt)

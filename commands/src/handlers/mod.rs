@@ -27,7 +27,6 @@ use crate::invocation::{Invocation, Platform};
 use crate::medicare::CodeInfo;
 use crate::reply::Reply;
 use crate::store::{Audit, Payer, Practice};
-use crate::suggest::closest;
 use serde::Serialize;
 
 /// Every typed result a command can produce.
@@ -255,7 +254,8 @@ pub fn audit(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Audit {
     Audit { practice_id: practice.id, actor: format!("{}:{}", inv.actor.name, inv.actor.id), at: ctx.clock.now() }
 }
 
-/// Finds a payer of this practice by name, or says which names are close.
+/// Finds a payer of this practice by name or a short form of it ("UHC", "BCBS", "Optum": the
+/// aliases of `payer_match`), or says which names match or are close.
 pub async fn resolve_payer(ctx: &Ctx, practice: &Practice, name: &str) -> Result<Payer, AppError> {
     // Names are stored canonical (NFKC): `Ｃｉｇｎａ` finds Cigna.
     let name = &crate::domain::names::canonical(name);
@@ -269,7 +269,20 @@ pub async fn resolve_payer(ctx: &Ctx, practice: &Practice, name: &str) -> Result
             "There is no payer named `{name}`, and no payers yet: add one with /payer add name:{q} kind:commercial"
         )));
     }
-    let near = closest(name, names.iter().map(String::as_str), 3);
+    if let Some(found) = crate::payer_match::unique_payer_match(name, &names) {
+        if let Some(p) = ctx.store.find_payer(practice.id, found).await? {
+            return Ok(p);
+        }
+    }
+    let matching = crate::payer_match::matching_payer_names(name, &names);
+    if matching.len() > 1 && matching[0].0 <= 1 {
+        let list: Vec<String> = matching.into_iter().take(5).map(|(_, n)| n).collect();
+        return Err(AppError::user(format!(
+            "`{name}` could be any of: {}. Name one (/payer list shows them all)",
+            list.join(", ")
+        )));
+    }
+    let near = crate::payer_match::rank_payer_names(name, &names, 3);
     Err(AppError::user(format!(
         "There is no payer named `{name}`. Closest: {}. /payer list shows them all",
         near.join(", ")

@@ -14,6 +14,10 @@ pub struct SetupResult {
     pub practice: String,
     pub locality: Option<String>,
     pub locality_id: Option<String>,
+    /// What to know about how the locality given was matched (a ZIP crossing a locality line,
+    /// a county CMS does not name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locality_note: Option<String>,
     pub credential: Option<Credential>,
     pub setting: Setting,
     pub time_zone: String,
@@ -30,10 +34,12 @@ pub async fn run(ctx: &Ctx, inv: &Invocation) -> Result<super::Outcome, AppError
     // Parse everything before writing anything.
     let mut changes = PracticeChanges::default();
     let mut changed = Vec::new();
+    let mut locality_note = None;
     if let Some(input) = inv.opt("locality") {
-        let loc = ctx.medicare.find_locality(input).map_err(|e| AppError::user(e.to_string()))?;
-        changes.locality_id = Some(loc.id());
-        changed.push(format!("locality {}", loc.display_name()));
+        let found = ctx.medicare.resolve_locality(input).map_err(|e| AppError::user(e.to_string()))?;
+        changes.locality_id = Some(found.locality.id());
+        changed.push(format!("locality {}", found.locality.display_name()));
+        locality_note = found.note;
     }
     if let Some(c) = inv.parsed::<Credential>("credential")? {
         changes.credential = Some(c);
@@ -96,7 +102,9 @@ pub async fn run(ctx: &Ctx, inv: &Invocation) -> Result<super::Outcome, AppError
     } else {
         ctx.store.update_practice(practice.id, &changes, &audit(ctx, inv, &practice)).await?
     };
-    Ok(super::Outcome::Setup(summarise(ctx, &practice, changed)))
+    let mut result = summarise(ctx, &practice, changed);
+    result.locality_note = locality_note;
+    Ok(super::Outcome::Setup(result))
 }
 
 fn default_name(inv: &Invocation) -> &str {
@@ -119,6 +127,7 @@ fn summarise(ctx: &Ctx, p: &Practice, changed: Vec<String>) -> SetupResult {
         practice: p.name.clone(),
         locality: locality.map(|l| l.display_name()),
         locality_id: locality.map(|l| l.id()),
+        locality_note: None,
         credential: p.credential,
         setting: p.setting,
         time_zone: p.time_zone.clone(),
@@ -138,6 +147,9 @@ impl SetupResult {
             .tone(if self.changed.is_empty() { Tone::Info } else { Tone::Success });
         if !self.changed.is_empty() {
             r = r.text(format!("Saved: {}.", self.changed.join(", ")));
+        }
+        if let Some(note) = &self.locality_note {
+            r = r.text(format!("Note: {note}."));
         }
         r = r.fields(vec![
             (

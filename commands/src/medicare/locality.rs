@@ -48,7 +48,17 @@ pub struct LocalityNotFound {
     pub ambiguous_state: Option<AmbiguousState>,
 }
 
-pub(crate) const ACCEPTED_FORMS: &str = "a locality name with its state (\"MANHATTAN, NY\"), a MAC-locality id (\"13202-01\"), a state and locality number (\"NY 01\"), or a state name or code for a state with a single locality (\"Alabama\", \"AL\")";
+pub(crate) const ACCEPTED_FORMS: &str = "a ZIP code (\"60614\"), a county with its state (\"Cook County, IL\"), a city in a locality's name (\"Los Angeles, CA\"), a locality name with its state (\"MANHATTAN, NY\"), a MAC-locality id (\"13202-01\"), a state and locality number (\"NY 01\"), or a state with a single locality (\"Alabama\", \"AL\")";
+
+/// A locality found from what a user typed, with what they should know about the match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalityMatch<'a> {
+    pub locality: &'a Locality,
+    /// Set when the answer is less than certain or was inferred: a ZIP that crosses a locality
+    /// line, a county not named by CMS (so in the rest of its state), a county given without
+    /// its state.
+    pub note: Option<String>,
+}
 
 impl fmt::Display for LocalityNotFound {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -93,6 +103,19 @@ pub(crate) fn normalize(s: &str) -> String {
     out
 }
 
+/// "NEW YORK" -> "New York".
+fn title(s: &str) -> String {
+    s.split(' ')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let lower = w.to_lowercase();
+            let mut c = lower.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Edit distance (insert, delete, substitute) over characters.
 pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
@@ -119,6 +142,82 @@ pub(crate) struct LocalityIndex {
     state_by_name: HashMap<String, String>,
     /// State code -> indexes of its localities, CMS order.
     by_state: BTreeMap<String, Vec<usize>>,
+    /// (state code, county key) -> locality index, for the counties CMS names.
+    counties: HashMap<(String, String), usize>,
+    /// County key -> the county as CMS spells it, for messages.
+    county_names: HashMap<(String, String), String>,
+    /// State code -> the locality of every county CMS does not name ("ALL OTHER COUNTIES",
+    /// "ALL COUNTIES", "STATEWIDE").
+    rest_of_state: HashMap<String, usize>,
+    /// Per locality index, the place names inside its CMS name ("LOS ANGELES", "LONG BEACH").
+    cities: Vec<Vec<String>>,
+}
+
+/// A county as a lookup key: letters and digits only, "SAINT" as "ST" ("St. Clair",
+/// "Saint Clair", "ST CLAIR" -> "STCLAIR"; "Prince George's" -> "PRINCEGEORGES").
+fn county_key(name: &str) -> String {
+    let n = normalize(name);
+    let mut words: Vec<&str> = n.split(' ').filter(|w| !w.is_empty()).collect();
+    while let Some(last) = words.last() {
+        if matches!(*last, "COUNTY" | "CNTY" | "PARISH") && words.len() > 1 {
+            words.pop();
+        } else {
+            break;
+        }
+    }
+    let mut key: String = words.iter().map(|w| if *w == "SAINT" { "ST" } else { w }).collect();
+    // Common names CMS lists under another spelling.
+    if key == "MIAMIDADE" {
+        key = "DADE".into();
+    }
+    key
+}
+
+/// Splits a 25LOCCO county list into (state name if given, county) pairs. "ALL ..." entries
+/// mean the rest of the state and give nothing here.
+fn listed_counties(list: &str) -> Vec<(Option<String>, String)> {
+    let mut out = Vec::new();
+    if list.trim().to_ascii_uppercase().starts_with("ALL ") {
+        return out;
+    }
+    for group in list.split(';') {
+        let mut group = group.trim().to_ascii_uppercase();
+        let mut state = None;
+        if let Some(i) = group.rfind(" IN ") {
+            state = Some(group[i + 4..].trim().to_string());
+            group.truncate(i);
+        }
+        let group = group.replace(" AND ", ",");
+        for part in group.split([',', '/']) {
+            let mut c = part.trim().trim_start_matches("AND ").trim().to_string();
+            // 25LOCCO spells Orange County "ORAGNGE" in the Los Angeles row; the data keeps CMS's
+            // spelling, the lookup reads it as meant.
+            c = c.replace("ORAGNGE", "ORANGE");
+            if !c.is_empty() {
+                out.push((state.clone(), c));
+            }
+        }
+    }
+    out
+}
+
+/// Place names inside a CMS locality name: "LOS ANGELES-LONG BEACH-ANAHEIM (LOS ANGELES/ORANGE
+/// CNTY)" -> LOS ANGELES, LONG BEACH, ANAHEIM; "METROPOLITAN BOSTON" -> BOSTON. County lists in
+/// parentheses and "REST OF ..." are not places.
+fn city_parts(name: &str) -> Vec<String> {
+    let head = name.split('(').next().unwrap_or(name);
+    let mut out = Vec::new();
+    for part in head.split(['-', '/', ',']) {
+        let n = normalize(part);
+        let n = n.strip_prefix("METROPOLITAN ").unwrap_or(&n).to_string();
+        if n.is_empty() || n.starts_with("REST OF") || n == "STATEWIDE" || n.ends_with("CNTYS") || n.ends_with("CNTY") {
+            continue;
+        }
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    out
 }
 
 impl LocalityIndex {
@@ -163,11 +262,219 @@ impl LocalityIndex {
             }
             keys.dedup();
             idx.keys.push(keys);
+            let mut cities = city_parts(&l.name);
+            if let Some(extra) = extra_names.get(&l.id()) {
+                cities.extend(city_parts(extra).into_iter().filter(|c| !names.contains(c)));
+            }
+            cities.dedup();
+            idx.cities.push(cities);
+        }
+        // Counties: named ones first; "ALL ..." makes the locality the rest of its state.
+        for (i, l) in localities.iter().enumerate() {
+            let listed = listed_counties(&l.counties);
+            if listed.is_empty() && !l.counties.is_empty() {
+                idx.rest_of_state.entry(l.state.clone()).or_insert(i);
+            }
+            for (state_name, county) in listed {
+                let state = match state_name {
+                    Some(n) => match idx.state_by_name.get(&normalize(&n)) {
+                        Some(code) => code.clone(),
+                        None => continue,
+                    },
+                    None => l.state.clone(),
+                };
+                let key = (state.clone(), county_key(&county));
+                idx.county_names.entry(key.clone()).or_insert(county);
+                idx.counties.entry(key).or_insert(i);
+            }
+        }
+        // A state with one locality has no county list worth reading: every county is in it.
+        for (state, ids) in &idx.by_state {
+            if ids.len() == 1 {
+                idx.rest_of_state.entry(state.clone()).or_insert(ids[0]);
+            }
         }
         idx
     }
 
+    /// The state named at the end of `words` (a code or a full name), and the words before it.
+    fn split_state<'w>(&self, words: &'w [&'w str]) -> Option<(String, &'w [&'w str])> {
+        for take in (1..=words.len().min(4)).rev() {
+            let (head, tail) = words.split_at(words.len() - take);
+            let tail = tail.join(" ");
+            let code = if take == 1 && tail.len() == 2 && self.by_state.contains_key(&tail) {
+                Some(tail.clone())
+            } else {
+                self.state_by_name.get(&tail).cloned()
+            };
+            if let Some(code) = code {
+                return Some((code, head));
+            }
+        }
+        None
+    }
+
+    /// "Cook County, IL", "cook county illinois", "St. Louis City, MO", "Orange County".
+    fn find_county<'a>(
+        &self,
+        localities: &'a [Locality],
+        norm: &str,
+        input: &str,
+    ) -> Option<Result<LocalityMatch<'a>, LocalityNotFound>> {
+        let words: Vec<&str> = norm.split(' ').collect();
+        let kw = words.iter().position(|w| matches!(*w, "COUNTY" | "CNTY" | "PARISH"));
+        let (county_words, state) = match kw {
+            Some(k) if k > 0 => {
+                let after = &words[k + 1..];
+                if after.is_empty() {
+                    (&words[..k], None)
+                } else {
+                    let (code, rest) = self.split_state(after)?;
+                    if !rest.is_empty() {
+                        return None;
+                    }
+                    (&words[..k], Some(code))
+                }
+            }
+            // Independent cities are county equivalents: "Baltimore City, MD".
+            None => {
+                let (code, head) = self.split_state(&words)?;
+                if head.last() != Some(&"CITY")
+                    || !self.counties.contains_key(&(code.clone(), county_key(&head.join(" "))))
+                {
+                    return None;
+                }
+                (head, Some(code))
+            }
+            Some(_) => return None,
+        };
+        let key = county_key(&county_words.join(" "));
+        if key.is_empty() {
+            return None;
+        }
+        let shown = format!("{} County", title(&county_words.join(" ")));
+        let not_found = |suggestions: Vec<String>| LocalityNotFound {
+            input: input.trim().to_string(),
+            suggestions,
+            ambiguous_state: None,
+        };
+        let Some(state) = state else {
+            let mut hits: Vec<(&String, usize)> =
+                self.counties.iter().filter(|((_, k), _)| *k == key).map(|((s, _), &i)| (s, i)).collect();
+            hits.sort();
+            return Some(match hits.as_slice() {
+                [(s, i)] => Ok(LocalityMatch {
+                    locality: &localities[*i],
+                    note: Some(format!(
+                        "{shown} taken as the one in {s}; add the state if you meant another (\"{shown}, ST\")"
+                    )),
+                }),
+                [] => Err(not_found(Vec::new())),
+                many => Err(not_found(
+                    many.iter().map(|(s, i)| format!("{shown}, {s}: {}", localities[*i].display_name())).collect(),
+                )),
+            });
+        };
+        if let Some(&i) = self.counties.get(&(state.clone(), key.clone())) {
+            return Some(Ok(LocalityMatch { locality: &localities[i], note: None }));
+        }
+        // A near miss of a county CMS names is more likely a typo than another county.
+        let near: Vec<(usize, String)> = self
+            .counties
+            .iter()
+            .filter(|((s, k), _)| *s == state && key.len() >= 3 && levenshtein(k, &key) <= 1)
+            .map(|((s, k), &i)| {
+                let name = self.county_names.get(&(s.clone(), k.clone())).cloned().unwrap_or_default();
+                (i, format!("{} County, {s}: {}", title(&name), localities[i].display_name()))
+            })
+            .collect();
+        let rest = self.rest_of_state.get(&state).copied();
+        if !near.is_empty() {
+            let mut sugg: Vec<String> = near.into_iter().map(|(_, s)| s).collect();
+            if let Some(r) = rest {
+                sugg.push(localities[r].display_name());
+            }
+            return Some(Err(not_found(sugg)));
+        }
+        let r = rest?;
+        let several = self.by_state.get(&state).is_some_and(|ids| ids.len() > 1);
+        Some(Ok(LocalityMatch {
+            locality: &localities[r],
+            note: several.then(|| {
+                format!(
+                    "CMS does not name {shown} in any of {state}'s localities, so it is priced as {}",
+                    localities[r].display_name()
+                )
+            }),
+        }))
+    }
+
+    /// A city that is part of a locality's name: "Los Angeles, CA", "Boston", "Kansas City MO".
+    fn find_city<'a>(
+        &self,
+        localities: &'a [Locality],
+        norm: &str,
+        input: &str,
+    ) -> Option<Result<LocalityMatch<'a>, LocalityNotFound>> {
+        let words: Vec<&str> = norm.split(' ').collect();
+        let (state, city) = match self.split_state(&words) {
+            Some((s, head)) if !head.is_empty() => (Some(s), head.join(" ")),
+            _ => (None, norm.to_string()),
+        };
+        let in_state = |i: &usize| state.as_ref().is_none_or(|s| localities[*i].state == *s);
+        let hits: Vec<usize> =
+            (0..localities.len()).filter(in_state).filter(|&i| self.cities[i].iter().any(|c| *c == city)).collect();
+        match hits.len() {
+            0 => None,
+            1 => Some(Ok(LocalityMatch { locality: &localities[hits[0]], note: None })),
+            _ => {
+                // "San Francisco": the locality that also lists it as a county.
+                let key = county_key(&city);
+                let by_county: Vec<usize> = hits
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.counties.get(&(localities[i].state.clone(), key.clone())) == Some(&i))
+                    .collect();
+                if let [one] = by_county.as_slice() {
+                    return Some(Ok(LocalityMatch { locality: &localities[*one], note: None }));
+                }
+                Some(Err(LocalityNotFound {
+                    input: input.trim().to_string(),
+                    suggestions: hits.iter().take(5).map(|&i| localities[i].display_name()).collect(),
+                    ambiguous_state: None,
+                }))
+            }
+        }
+    }
+
     pub(crate) fn find<'a>(&self, localities: &'a [Locality], input: &str) -> Result<&'a Locality, LocalityNotFound> {
+        self.resolve(localities, input).map(|m| m.locality)
+    }
+
+    pub(crate) fn resolve<'a>(
+        &self,
+        localities: &'a [Locality],
+        input: &str,
+    ) -> Result<LocalityMatch<'a>, LocalityNotFound> {
+        let found = |l: &'a Locality| LocalityMatch { locality: l, note: None };
+        if let Some((zip, plus4)) = super::zip::parse_zip(input) {
+            let not_found =
+                LocalityNotFound { input: input.trim().to_string(), suggestions: Vec::new(), ambiguous_state: None };
+            let Some(z) = super::zip::ZipTable::shipped().get(zip) else { return Err(not_found) };
+            let Some(l) = localities.iter().find(|l| l.id() == z.locality_id) else { return Err(not_found) };
+            let note = z.crosses_locality_line.then(|| {
+                let tail = if plus4 {
+                    "the exact address decides (the ZIP+4 table is not shipped), so check it with your Medicare contractor"
+                } else {
+                    "the exact address decides"
+                };
+                format!(
+                    "ZIP {zip:05} crosses a Medicare locality line: most of it is {}, but some addresses in it are priced in another locality; {tail}",
+                    l.display_name()
+                )
+            });
+            return Ok(LocalityMatch { locality: l, note });
+        }
         let norm = normalize(input);
         let not_found = |suggestions: Vec<String>, ambiguous_state: Option<AmbiguousState>| LocalityNotFound {
             input: input.trim().to_string(),
@@ -190,7 +497,7 @@ impl LocalityIndex {
         if let Some((m, n)) = mac_loc {
             let id = format!("{m:0>5}-{n:0>2}");
             if let Some(l) = localities.iter().find(|l| l.id() == id) {
-                return Ok(l);
+                return Ok(found(l));
             }
             return Err(not_found(Vec::new(), None));
         }
@@ -207,7 +514,7 @@ impl LocalityIndex {
             if let Some(ids) = self.by_state.get(&s) {
                 let num = format!("{n:0>2}");
                 if let Some(&i) = ids.iter().find(|&&i| localities[i].number == num) {
-                    return Ok(&localities[i]);
+                    return Ok(found(&localities[i]));
                 }
                 let sugg = ids.iter().take(5).map(|&i| localities[i].display_name()).collect();
                 return Err(not_found(sugg, None));
@@ -218,11 +525,15 @@ impl LocalityIndex {
         let exact: Vec<usize> =
             (0..localities.len()).filter(|&i| self.keys.get(i).is_some_and(|ks| ks.contains(&norm))).collect();
         if exact.len() == 1 {
-            return Ok(&localities[exact[0]]);
+            return Ok(found(&localities[exact[0]]));
         }
         if exact.len() > 1 {
             let sugg = exact.iter().take(5).map(|&i| localities[i].display_name()).collect();
             return Err(not_found(sugg, None));
+        }
+
+        if let Some(r) = self.find_county(localities, &norm, input) {
+            return r;
         }
 
         // A state by code or name: only when it has a single locality.
@@ -234,13 +545,16 @@ impl LocalityIndex {
         if let Some(s) = state {
             if let Some(ids) = self.by_state.get(&s) {
                 if ids.len() == 1 {
-                    return Ok(&localities[ids[0]]);
+                    return Ok(found(&localities[ids[0]]));
                 }
                 let sugg = ids.iter().take(5).map(|&i| localities[i].display_name()).collect();
                 return Err(not_found(sugg, Some(AmbiguousState { state: s, localities: ids.len() })));
             }
         }
 
+        if let Some(r) = self.find_city(localities, &norm, input) {
+            return r;
+        }
         Err(not_found(self.suggest(localities, &norm), None))
     }
 

@@ -8,8 +8,10 @@
 
 pub(crate) mod csv;
 mod locality;
+mod zip;
 
-pub use locality::{AmbiguousState, Locality, LocalityNotFound};
+pub use locality::{AmbiguousState, Locality, LocalityMatch, LocalityNotFound};
+pub use zip::{ZipLocality, ZIP_SOURCE};
 
 use crate::domain::{div_round_half_up, Cents, Credential, Setting};
 use csv::{parse_fixed, Table};
@@ -31,8 +33,9 @@ pub const SOURCE: &str =
     "CMS Medicare Physician Fee Schedule: national RVU file, GPCI addendum and conversion factor for the year shown";
 
 /// CMS status indicators of the shipped codes (the RVU CSVs carry none). Per the CMS files, the
-/// same in 2025 and 2026: 90846 restricted coverage, 99404 not covered; every other code active.
-const KNOWN_STATUS: &[(&str, char)] = &[("90846", 'R'), ("99404", 'N')];
+/// same in 2025 and 2026: 90846 restricted coverage; 90875, 96170, 96171 and 99404 not covered
+/// (their RVUs are published for other payers); every other code active.
+const KNOWN_STATUS: &[(&str, char)] = &[("90846", 'R'), ("90875", 'N'), ("96170", 'N'), ("96171", 'N'), ("99404", 'N')];
 
 const RVU_COLUMNS: &[&str] = &["hcpcs", "work_rvu", "pe_rvu_nonfacility", "pe_rvu_facility", "mp_rvu"];
 const GPCI_COLUMNS: &[&str] = &["mac", "locality", "locality_name", "state", "work_gpci", "pe_gpci", "mp_gpci"];
@@ -432,6 +435,26 @@ impl MedicareData {
     /// locality number, or a state with a single locality.
     pub fn find_locality(&self, input: &str) -> Result<&Locality, LocalityNotFound> {
         self.index.find(&self.localities, input)
+    }
+
+    /// Like `find_locality`, also taking a ZIP code, a county ("Cook County, IL") or a city in a
+    /// locality's name ("Los Angeles, CA"), with a note when the match is not certain (a ZIP
+    /// crossing a locality line, a county CMS does not name).
+    pub fn resolve_locality(&self, input: &str) -> Result<LocalityMatch<'_>, LocalityNotFound> {
+        self.index.resolve(&self.localities, input)
+    }
+
+    /// Parses the shipped ZIP file afresh and returns its row count: for the load-time benchmark
+    /// (`benches/zip_table.rs`); everything else uses the table parsed once.
+    #[doc(hidden)]
+    pub fn parse_zip_table_for_bench() -> usize {
+        zip::ZipTable::parse(zip::ZIP_FILE).map(|t| t.entries_len()).unwrap_or(0)
+    }
+
+    /// The locality of a 5-digit ZIP code, from CMS's ZIP file (joined on carrier and locality).
+    pub fn zip_locality(&self, zip: &str) -> Option<ZipLocality> {
+        let (z, _) = zip::parse_zip(zip)?;
+        zip::ZipTable::shipped().get(z)
     }
 
     /// Full state name as CMS writes it ("NEW YORK", "HAWAII/GUAM"), when known.

@@ -57,7 +57,7 @@ fn conversion_factors_are_exact_and_there_is_no_2027() {
 fn codes_are_the_union_of_both_years_sorted() {
     let d = data();
     let codes: Vec<&str> = d.codes().iter().map(|c| c.code.as_str()).collect();
-    assert_eq!(codes.len(), 29);
+    assert_eq!(codes.len(), 53);
     let mut sorted = codes.clone();
     sorted.sort();
     assert_eq!(codes, sorted);
@@ -71,8 +71,8 @@ fn codes_are_the_union_of_both_years_sorted() {
     assert!(d.has_code_in_year("98979", 2026) && !d.has_code_in_year("98979", 2025));
 }
 
-/// Every coralehr 2026 row for a code we ship, recomputed to the cent (psychologist,
-/// non-facility). 90845, 96132 and 96133 are not shipped and are skipped.
+/// Every coralehr 2026 row, recomputed to the cent (psychologist, non-facility). Every code of
+/// that file is shipped (90845, 96132 and 96133 came with the 2026-12-01 rows), so none is skipped.
 #[test]
 fn reproduces_every_coralehr_2026_locality_amount() {
     let d = data();
@@ -105,9 +105,8 @@ fn reproduces_every_coralehr_2026_locality_amount() {
         checked += 1;
     }
     assert_eq!(mismatches, Vec::<String>::new());
-    assert_eq!(checked, 1744);
-    assert_eq!(skipped, 327);
-    assert_eq!(skipped_codes.into_iter().collect::<Vec<_>>(), vec!["90845", "96132", "96133"]);
+    assert_eq!(skipped_codes.into_iter().collect::<Vec<_>>(), Vec::<String>::new());
+    assert_eq!((checked, skipped), (2071, 0));
 }
 
 /// Expected values computed independently with Python's Decimal from the CSVs:
@@ -206,6 +205,54 @@ fn national_sanity_amounts_with_unit_gpcis() {
     ));
 }
 
+/// The shipped RVU files hold every code of the research files (shared/data/medicare, rvu_2025.csv
+/// and rvu_2026.csv as of 2026-12-01: 52 and 53 rows), each year with its own code set.
+#[test]
+fn shipped_codes_are_every_code_of_the_source_files() {
+    const BOTH_YEARS: &str = "90785 90791 90792 90832 90833 90834 90836 90837 90838 90839 90840 90846 90847 90849 \
+        90853 96127 96130 96131 96136 96137 99404 G0023 G0024 98975 98976 98977 98980 98981 90845 90875 90880 96116 \
+        96121 96132 96133 96138 96139 96146 96156 96158 96159 96164 96165 96167 96168 96170 96171 99484 99492 99493 \
+        99494 G2211";
+    let d = data();
+    let mut expected: Vec<&str> = BOTH_YEARS.split_whitespace().collect();
+    for code in &expected {
+        assert!(d.has_code_in_year(code, 2025) && d.has_code_in_year(code, 2026), "{code}");
+    }
+    expected.push("98979");
+    expected.sort();
+    let shipped: Vec<&str> = d.codes().iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(shipped, expected);
+    assert!(d.has_code_in_year("98979", 2026) && !d.has_code_in_year("98979", 2025));
+    // Status N per the CMS files: published RVUs, no Medicare amount.
+    for code in ["90875", "96170", "96171", "99404"] {
+        assert_eq!(d.code(code).unwrap().status, 'N', "{code}");
+    }
+    // Every code our descriptions call an add-on is treated as one.
+    for c in d.codes() {
+        if c.description.contains("add-on") {
+            assert!(crate::domain::is_add_on(&c.code), "{} is an add-on: {}", c.code, c.description);
+        }
+    }
+}
+
+/// National amounts of added codes, from the research notes' table (total RVU x CF): 2026 96132
+/// 3.66 x 33.4009 = $122.25; G2211 0.52 -> $17.37 non-facility, 0.43 -> $14.36 facility; 2025
+/// 99492 4.49 x 32.3465 = $145.24; 90845 3.07 -> $99.30.
+#[test]
+fn added_codes_match_published_national_amounts() {
+    let national =
+        "mac,locality,locality_name,state,work_gpci,pe_gpci,mp_gpci\n99999,00,NATIONAL,US,1.000,1.000,1.000\n";
+    let d = data();
+    let n26 = d.with_release(2026, RVU_2026, national, 334009).unwrap();
+    let n25 = d.with_release(2025, RVU_2025, national, 323465).unwrap();
+    let p = Credential::Psychologist;
+    assert_eq!(priced(&n26, "96132", "99999-00", 2026, p, Setting::NonFacility).0, 12225);
+    assert_eq!(priced(&n26, "G2211", "99999-00", 2026, p, Setting::NonFacility).0, 1737);
+    assert_eq!(priced(&n26, "G2211", "99999-00", 2026, p, Setting::Facility).0, 1436);
+    assert_eq!(priced(&n25, "99492", "99999-00", 2025, p, Setting::NonFacility).0, 14524);
+    assert_eq!(priced(&n25, "90845", "99999-00", 2025, p, Setting::NonFacility).0, 9930);
+}
+
 #[test]
 fn facility_na_codes_price_the_same_in_both_settings() {
     let d = data();
@@ -256,7 +303,7 @@ fn unknown_code_lists_the_valid_ones() {
     match &err {
         MedicareError::UnknownCode { code, valid } => {
             assert_eq!(code, "90999");
-            assert_eq!(valid.len(), 29);
+            assert_eq!(valid.len(), 53);
             assert!(valid.contains(&"90837".to_string()));
         }
         other => panic!("{other:?}"),
@@ -329,13 +376,14 @@ fn misspelled_locality_suggests_the_closest_names() {
     assert!(msg.contains("manhatan ny") && msg.contains("MANHATTAN, NY") && msg.contains("13202-01"), "{msg}");
     assert!(!msg.contains('\n'));
 
-    // Substring matches come first.
-    let err = d.find_locality("Los Angeles").unwrap_err();
+    // Substring matches come first. (The whole city names now resolve: see
+    // a_city_in_a_locality_name_resolves_or_suggests.)
+    let err = d.find_locality("Los Ange").unwrap_err();
     assert_eq!(
         err.suggestions.first().map(String::as_str),
         Some("LOS ANGELES-LONG BEACH-ANAHEIM (LOS ANGELES/ORANGE CNTY), CA")
     );
-    let err = d.find_locality("San Francisco").unwrap_err();
+    let err = d.find_locality("San Francis").unwrap_err();
     assert_eq!(err.suggestions.len(), 2, "{:?}", err.suggestions);
     assert!(err.suggestions.iter().all(|s| s.starts_with("SAN FRANCISCO-OAKLAND-BERKELEY")));
 
@@ -479,4 +527,128 @@ fn amounts_serialize_with_a_kind_tag() {
 #[test]
 fn embedded_is_shared() {
     assert!(Arc::ptr_eq(&MedicareData::embedded(), &MedicareData::embedded()));
+}
+
+#[test]
+fn the_zip_table_is_cms_file_joined_on_carrier_and_locality() {
+    let t = zip::ZipTable::shipped();
+    assert_eq!(t.len(), 42_956);
+    assert_eq!(t.crossing_count(), 581);
+    // Exactly the 109 (carrier, locality) pairs of the 2026 GPCI file, every row joins.
+    let d = data();
+    let mut ids: Vec<String> = t.locality_ids().to_vec();
+    ids.sort();
+    let mut gpci: Vec<String> = d.localities().iter().map(|l| l.id()).collect();
+    gpci.sort();
+    assert_eq!(ids, gpci);
+}
+
+#[test]
+fn a_zip_code_names_its_locality() {
+    let d = data();
+    let id = |s: &str| d.resolve_locality(s).map(|m| m.locality.id()).unwrap_or_else(|e| panic!("{s}: {e}"));
+    // The research notes' known ZIPs.
+    assert_eq!(id("10001"), "13202-01");
+    assert_eq!(id("60614"), "06102-16");
+    assert_eq!(id("90012"), "01182-18");
+    assert_eq!(id("35203"), "10112-00");
+    assert_eq!(id("99501"), "02102-01");
+    assert_eq!(id("94110"), "01112-05");
+    assert_eq!(id("92701"), "01182-18");
+    assert_eq!(id("11375"), "13292-04");
+    assert_eq!(id("60614-1234"), "06102-16");
+    // The file's state column is CMS's own: these ZIPs are filed under MD and VA but are priced
+    // in the DC locality; the join is on carrier and locality.
+    assert_eq!(id("22201"), "12202-01");
+    assert_eq!(id("20852"), "12202-01");
+    assert!(d.resolve_locality("60614").unwrap().note.is_none());
+    assert_eq!(d.zip_locality("60614").unwrap().locality_id, "06102-16");
+    // Not in the file (military and unused ZIPs): not found, no guess.
+    assert!(d.resolve_locality("00000").is_err());
+    assert!(d.resolve_locality("09001").is_err());
+}
+
+#[test]
+fn a_zip_crossing_a_locality_line_says_the_address_decides() {
+    let d = data();
+    let crossing =
+        (0..100_000u32).find(|z| zip::ZipTable::shipped().get(*z).is_some_and(|x| x.crosses_locality_line)).unwrap();
+    let m = d.resolve_locality(&format!("{crossing:05}")).unwrap();
+    let note = m.note.expect("a note");
+    assert!(note.contains("exact address") && note.contains(&m.locality.display_name()), "{note}");
+}
+
+#[test]
+fn a_county_names_its_locality() {
+    let d = data();
+    let m = |s: &str| d.resolve_locality(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+    let id = |s: &str| m(s).locality.id();
+    assert_eq!(id("Cook County, IL"), "06102-16");
+    assert_eq!(id("cook county illinois"), "06102-16");
+    assert_eq!(id("DuPage County, IL"), "06102-15");
+    assert_eq!(id("Du Page County IL"), "06102-15");
+    assert_eq!(id("St. Clair County, IL"), "06102-12");
+    assert_eq!(id("Saint Clair County, IL"), "06102-12");
+    assert_eq!(id("New York County, NY"), "13202-01");
+    assert_eq!(id("Kings County, NY"), "13202-02");
+    assert_eq!(id("Orange County, CA"), "01182-18");
+    assert_eq!(id("Orange County, NY"), "13202-03");
+    assert_eq!(id("Harris County, TX"), "04412-18");
+    assert_eq!(id("Orleans Parish, LA"), "07202-01");
+    assert_eq!(id("Miami-Dade County, FL"), "09102-04");
+    assert_eq!(id("St. Louis City, MO"), "05302-01");
+    assert_eq!(id("Baltimore City, MD"), "12302-01");
+    // Counties CMS lists under the DC locality, in Virginia and Maryland.
+    assert_eq!(id("Arlington County, VA"), "12202-01");
+    assert_eq!(id("Prince George's County, MD"), "12202-01");
+    assert_eq!(id("Montgomery County, MD"), "12202-01");
+    // Montgomery County elsewhere is another locality.
+    assert_eq!(id("Montgomery County, PA"), "12502-01");
+    // A state with one locality: every county is in it, nothing to add.
+    let r = m("Jefferson County, AL");
+    assert_eq!((r.locality.id(), r.note), ("10112-00".to_string(), None));
+    // A county CMS does not name is in the rest of the state, and the reply says why.
+    let r = m("Champaign County, IL");
+    assert_eq!(r.locality.id(), "06102-99");
+    assert!(r.note.unwrap().contains("REST OF ILLINOIS"));
+    assert_eq!(id("Fairfax County, VA"), "12202-01");
+    assert_eq!(id("Loudoun County, VA"), "11302-00");
+    // Without the state: taken when only one state names it, with a note.
+    let r = m("Cook County");
+    assert_eq!(r.locality.id(), "06102-16");
+    assert!(r.note.unwrap().contains("IL"));
+    let err = d.resolve_locality("Orange County").unwrap_err();
+    assert_eq!(err.suggestions.len(), 2, "{err}");
+    assert!(err.to_string().contains("POUGHKPSIE"), "{err}");
+    // A near miss of a named county is asked about, not sent to the rest of the state.
+    let err = d.resolve_locality("Cok County, IL").unwrap_err();
+    assert!(err.suggestions[0].contains("CHICAGO, IL"), "{err}");
+    // find_locality takes the same forms.
+    assert_eq!(d.find_locality("Cook County, IL").unwrap().id(), "06102-16");
+}
+
+#[test]
+fn a_city_in_a_locality_name_resolves_or_suggests() {
+    let d = data();
+    let id = |s: &str| d.resolve_locality(s).map(|m| m.locality.id()).unwrap_or_else(|e| panic!("{s}: {e}"));
+    assert_eq!(id("Los Angeles, CA"), "01182-18");
+    assert_eq!(id("los angeles ca"), "01182-18");
+    assert_eq!(id("Long Beach, CA"), "01182-18");
+    assert_eq!(id("Anaheim"), "01182-18");
+    assert_eq!(id("Boston, MA"), "14212-01");
+    assert_eq!(id("Kansas City, MO"), "05302-02");
+    assert_eq!(id("St. Louis, MO"), "05302-01");
+    assert_eq!(id("Seattle, WA"), "02402-02");
+    assert_eq!(id("Thousand Oaks, California"), "01182-17");
+    // San Francisco is in two localities' names; the one that lists it as a county wins.
+    assert_eq!(id("San Francisco, CA"), "01112-05");
+    // San Jose is in two, neither lists it as a county: both are suggested.
+    let err = d.resolve_locality("San Jose, CA").unwrap_err();
+    assert_eq!(err.suggestions.len(), 2, "{err}");
+    assert!(err.suggestions.iter().all(|s| s.starts_with("SAN JOSE-SUNNYVALE-SANTA CLARA")), "{err}");
+    // A city in another state's locality is not taken.
+    assert!(d.resolve_locality("Los Angeles, NY").is_err());
+    // The error names the new forms.
+    let err = d.resolve_locality("zzzzqqqq").unwrap_err().to_string();
+    assert!(err.contains("ZIP") && err.contains("County"), "{err}");
 }

@@ -1,7 +1,6 @@
 //! The only place with SQL. One module per table family; every query is scoped by practice id.
 
 pub mod audit;
-pub mod autocomplete;
 pub mod case_file;
 pub mod claims;
 pub mod era;
