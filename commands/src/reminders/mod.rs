@@ -4,6 +4,7 @@
 //! in the practice's time zone on a business day. `plan` loads the inputs and syncs the rows;
 //! `message` composes what the scheduler posts.
 
+pub mod holidays;
 pub mod load;
 pub mod message;
 pub mod plan;
@@ -293,13 +294,15 @@ pub fn desired(payers: &[PlanPayer], cases: &[PlanCase], handled: &[Handled], to
     out
 }
 
-/// The business day a planned date is posted on: Saturday and Sunday move to Monday.
+/// The business day a planned date is posted on: Saturday and Sunday move to Monday, and a US
+/// federal holiday (observed day) to the next business day (Thanksgiving Thursday to Friday; a
+/// Monday holiday after a weekend to Tuesday).
 pub fn business_day(d: NaiveDate) -> NaiveDate {
-    match d.weekday() {
-        Weekday::Sat => d + Duration::days(2),
-        Weekday::Sun => d + Duration::days(1),
-        _ => d,
+    let mut day = d;
+    while !holidays::is_business_day(day) {
+        day += Duration::days(1);
     }
+    day
 }
 
 /// 09:00 on the business day of `due_on` in the IANA time zone `tz` (UTC when the name is not

@@ -128,7 +128,7 @@ fn renewal_window_across_a_year_boundary() {
 #[test]
 fn renewal_reminders_land_on_a_business_day() {
     // Anniversary Mon 2027-03-01 with 59 days' notice: the window opens on New Year's Day (a
-    // Friday, posted that day) and the last call falls on Saturday 2027-01-30.
+    // Friday, a federal holiday: posted Monday 01-04) and the last call falls on Saturday 2027-01-30.
     let mut p = payer(6);
     p.renewal_date = Some(d("2024-03-01"));
     p.notice_days = 59;
@@ -136,6 +136,8 @@ fn renewal_reminders_land_on_a_business_day() {
     let opens = of(Kind::RenewalWindow, &all)[0];
     assert_eq!(opens, d("2027-01-01"));
     assert_eq!(opens.weekday(), Weekday::Fri);
+    assert_eq!(business_day(opens), d("2027-01-04"));
+    assert_eq!(due_at(opens, "America/New_York"), utc("2027-01-04T14:00:00Z"));
     let last = of(Kind::RenewalLastCall, &all)[0];
     assert_eq!(last, d("2027-01-30"));
     assert_eq!(last.weekday(), Weekday::Sat);
@@ -148,6 +150,33 @@ fn renewal_reminders_land_on_a_business_day() {
     assert_eq!(due_at(d("2027-01-02"), "America/Chicago"), utc("2027-01-04T15:00:00Z"));
     // Weekdays stay.
     assert_eq!(business_day(d("2026-12-31")), d("2026-12-31"));
+}
+
+#[test]
+fn federal_holidays_move_a_reminder_like_a_weekend() {
+    // Thanksgiving Thursday -> Friday.
+    assert_eq!(business_day(d("2026-11-26")), d("2026-11-27"));
+    assert_eq!(due_at(d("2026-11-26"), "America/New_York"), utc("2026-11-27T14:00:00Z"));
+    // Independence Day 2026 falls on a Saturday and is observed Friday 07-03: Friday, Saturday
+    // and Sunday all post on Monday 07-06.
+    for day in ["2026-07-03", "2026-07-04", "2026-07-05"] {
+        assert_eq!(business_day(d(day)), d("2026-07-06"), "{day}");
+    }
+    // A Monday holiday after a weekend: Saturday before Labor Day 2026 -> Tuesday 09-08.
+    assert_eq!(business_day(d("2026-09-05")), d("2026-09-08"));
+    // Christmas 2027 on a Saturday, observed Friday 12-24; New Year's 2028 on a Saturday,
+    // observed Friday 2027-12-31: both Fridays move to the Monday after.
+    assert_eq!(business_day(d("2027-12-24")), d("2027-12-27"));
+    assert_eq!(business_day(d("2027-12-31")), d("2028-01-03"));
+    // Juneteenth (from 2021) and Memorial Day.
+    assert_eq!(business_day(d("2026-06-19")), d("2026-06-22"));
+    assert_eq!(business_day(d("2026-05-25")), d("2026-05-26"));
+    // Planning keeps the planned date (its identity); only the posting day moves.
+    let mut p = payer(7);
+    p.renewal_date = Some(d("2024-02-24"));
+    p.notice_days = 90;
+    let all = desired(&[p], &[], &[], d("2026-11-27"));
+    assert_eq!(of(Kind::RenewalWindow, &all)[0], d("2026-11-26"));
 }
 
 #[test]
