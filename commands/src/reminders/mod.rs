@@ -14,7 +14,7 @@ use crate::domain::dates;
 use crate::domain::stage::Stage;
 use crate::domain::{PayerKind, PayerStatus};
 use crate::schedule::{self, Dated, FOLLOW_UP_EVERY_DAYS};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;

@@ -1,5 +1,6 @@
 use super::*;
 use crate::domain::stage::EventKind as E;
+use chrono::{Datelike, Weekday};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
