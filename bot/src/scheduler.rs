@@ -284,11 +284,27 @@ pub async fn tick_with<D: Delivery>(
         for (practice_id, items) in by_practice {
             let Some(practice) = ctx.store.practice_by_id(practice_id).await? else { continue };
             let Some(channel) = practice.reminder_channel.clone() else { continue };
+            // Reminders that were due long before their data was entered (a back-dated case, a
+            // payer added with old rates) go out as one summary when they span several subjects,
+            // not as a burst of separate posts.
+            let (backdated, items): (Vec<Claimed>, Vec<Claimed>) =
+                items.into_iter().partition(|c| reminders::is_backdated(c.due_at, c.created_at));
             let mut subjects: BTreeMap<String, Vec<Claimed>> = BTreeMap::new();
+            let backlog_subjects: std::collections::BTreeSet<&str> =
+                backdated.iter().map(|c| c.subject_key.as_str()).collect();
+            let backlog = if backlog_subjects.len() > 1 {
+                Some(backdated)
+            } else {
+                for c in backdated {
+                    subjects.entry(c.subject_key.clone()).or_default().push(c);
+                }
+                None
+            };
             for c in items {
                 subjects.entry(c.subject_key.clone()).or_default().push(c);
             }
             let mut groups: Vec<Vec<Claimed>> = subjects.into_values().collect();
+            groups.extend(backlog);
             groups.sort_by_key(|g| g.iter().map(|c| (c.due_at, c.id)).min());
             queues.entry(channel).or_default().push((practice, groups));
         }
@@ -362,7 +378,14 @@ async fn serve_channel<D: Delivery>(
                 report.retried += ctx.store.mark_retry(&ids, worker, *until, reason, true).await?;
                 continue;
             }
-            let composed = match message::compose(ctx, &practice, &group).await {
+            // A group spanning several subjects is the summary of back-dated reminders.
+            let is_backlog = group.iter().any(|c| c.subject_key != group[0].subject_key);
+            let composed = if is_backlog {
+                message::backlog_message(ctx, &practice, &group).await.map(|r| Composed::Post(Box::new(r)))
+            } else {
+                message::compose(ctx, &practice, &group).await
+            };
+            let composed = match composed {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::warn!(error = %e, practice = practice.id, "composing a reminder");

@@ -174,7 +174,8 @@ impl NextRound {
 }
 
 /// After an agreement, the next time a raise is worth asking for, while it is still ahead:
-/// the review agreed, else the renewal window that opens after the agreement, else a year on.
+/// the review agreed, else the following renewal window (not the one the agreement was reached
+/// in or just before), else a year on.
 pub fn agreed_hold(t: &PayerTiming, today: NaiveDate) -> Option<(NaiveDate, NextRound, NaiveDate)> {
     let case = t.last_case?;
     if case.stage != Stage::Accepted {
@@ -184,10 +185,13 @@ pub fn agreed_hold(t: &PayerTiming, today: NaiveDate) -> Option<(NaiveDate, Next
     let (next, why) = match (case.review_on, t.renewal_date) {
         (Some(review), _) => (review, NextRound::AgreedReview),
         (None, Some(renewal)) => {
+            // An agreement reached inside a renewal window, or at most one window's length
+            // before it opens, is that renewal's round: the next opening is the window after.
+            let covered_until = agreed + chrono::Duration::days(t.notice_days.max(0));
             let mut from = agreed;
             loop {
                 let (opens, anniversary) = renewal_window(renewal, t.notice_days, from);
-                if opens > agreed {
+                if opens > covered_until {
                     break (opens, NextRound::RenewalWindow);
                 }
                 from = anniversary + chrono::Duration::days(1);

@@ -412,6 +412,7 @@ pub const CATALOG: &[CommandSpec] = &[
                     opt("kind", "Credential or specialty (default specialty)", OptionKind::Choice(CASE_FILE_KINDS)),
                     opt("clinicians", "How many of your clinicians hold it", OptionKind::Integer),
                     opt("note", "A short note, e.g. certified 2024", OptionKind::Text),
+                    opt("date", "When it was earned, YYYY-MM-DD: opens a window to ask payers", OptionKind::Date),
                 ],
             },
             SubcommandSpec {

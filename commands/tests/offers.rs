@@ -118,21 +118,29 @@ async fn after_an_agreement_the_advice_waits_for_the_next_opening() {
     ok(&ctx, r#"/negotiate outcome Cigna accepted rates:"90837=130 90834=95" effective:2027-04-01"#).await;
     let r = cigna_rates(&ctx).await;
     assert!(!r.next_step.to_lowercase().contains("call"), "{}", r.next_step);
-    // The renewal window of 2027-03-01 opens 2026-12-01, after the agreement on 2026-11-27:
-    // that is the following renewal.
-    assert!(r.next_step.contains("next renewal window, opening 2026-12-01"), "{}", r.next_step);
-    assert_eq!(r.ask_waits_until.map(|d| d.to_string()).as_deref(), Some("2026-12-01"));
+    // The renewal window of 2027-03-01 opens 2026-12-01, four days after the agreement on
+    // 2026-11-27: that round is the one just agreed. The following renewal is 2028-03-01's,
+    // whose window opens 2027-12-02 (90 days before; 2028 is a leap year).
+    assert!(r.next_step.contains("next renewal window, opening 2027-12-02"), "{}", r.next_step);
+    assert_eq!(r.ask_waits_until.map(|d| d.to_string()).as_deref(), Some("2027-12-02"));
     let shown = r.reply().to_text();
-    assert!(shown.contains("Suggested ask, for the next opening on 2026-12-01"), "{shown}");
+    assert!(shown.contains("Suggested ask, for the next opening on 2027-12-02"), "{shown}");
     assert!(!shown.contains("/negotiate start"), "{shown}");
 
     let Outcome::Strategy(s) = ok(&ctx, "/strategy Cigna").await else { panic!() };
     assert!(s.timing.contains("suggested ask waits"), "{}", s.timing);
     let Outcome::Timing(t) = ok(&ctx, "/timing").await else { panic!() };
+    assert!(t.openings.iter().all(|o| o.payer.as_deref() != Some("Cigna")), "{:?}", t.openings);
+    let Outcome::Timing(t) = ok(&ctx, "/timing days:400").await else { panic!() };
     let cigna: Vec<_> = t.openings.iter().filter(|o| o.payer.as_deref() == Some("Cigna")).collect();
     assert_eq!(cigna.len(), 1, "{cigna:?}");
     assert_eq!(cigna[0].kind, OpeningKind::NextRound);
-    assert_eq!(cigna[0].date.to_string(), "2026-12-01");
+    assert_eq!(cigna[0].date.to_string(), "2027-12-02");
+    // Reminder planning agrees: nothing about the round just agreed (no renewal window on
+    // 2026-12-01, no last call on 2027-01-30); the next reminder is the following window.
+    let Outcome::FollowupList(f) = ok(&ctx, "/followups list").await else { panic!() };
+    let cigna: Vec<_> = f.overdue.iter().chain(&f.upcoming).filter(|i| i.about == "Cigna").collect();
+    assert!(cigna.iter().all(|i| i.due_on.to_string().as_str() >= "2027-12-02"), "{cigna:?}");
 }
 
 #[tokio::test]

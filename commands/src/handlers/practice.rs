@@ -180,6 +180,9 @@ pub fn credential_summary(c: &CaseCredential) -> String {
     if let Some(n) = c.clinicians {
         s.push_str(&format!(" ({n} clinician{})", if n == 1 { "" } else { "s" }));
     }
+    if let Some(d) = c.earned_on {
+        s.push_str(&format!(", earned {d}"));
+    }
     if let Some(note) = &c.note {
         s.push_str(&format!(": {note}"));
     }
@@ -282,14 +285,32 @@ pub async fn credential(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Res
         }
     }
     let note = inv.opt("note").map(|n| bounded_text("note", n, 200)).transpose()?;
-    let c = CaseCredential { name: name.clone(), kind, clinicians, note };
+    let earned_on = inv.date("date")?;
+    let today = super::practice_today(ctx, practice);
+    if let Some(d) = earned_on {
+        if d > today + chrono::Duration::days(366) {
+            return Err(AppError::user(format!(
+                "date: {d} is more than a year ahead; give the day the credential was (or will be) earned"
+            )));
+        }
+    }
+    let c = CaseCredential { name: name.clone(), kind, clinicians, note, earned_on };
     ctx.store.save_case_credential(practice.id, &c, &audit(ctx, inv, practice)).await?;
-    Ok(Outcome::CaseFileChanged(CaseFileChanged {
-        action: "saved",
-        item: CaseFileItem::Credential,
-        name,
-        summary: format!("{} ({})", credential_summary(&c), kind.key()),
-    }))
+    let mut summary = format!("{} ({})", credential_summary(&c), kind.key());
+    if let Some(d) = earned_on {
+        let (_, until) = crate::reminders::credential_window(d);
+        if until >= today {
+            summary.push_str(&format!(
+                "; a reason to ask your payers for more until {until}: see /timing, and a reminder is planned for {d}"
+            ));
+        } else {
+            summary.push_str(&format!(
+                "; earned more than {} days ago, so no longer news to a payer",
+                crate::reminders::CREDENTIAL_WINDOW_DAYS
+            ));
+        }
+    }
+    Ok(Outcome::CaseFileChanged(CaseFileChanged { action: "saved", item: CaseFileItem::Credential, name, summary }))
 }
 
 pub async fn remove(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Outcome, AppError> {

@@ -24,6 +24,8 @@ pub enum OpeningKind {
     RateReviewDue,
     /// After an agreement: the agreed review, or the next renewal window.
     NextRound,
+    /// A credential or specialty earned (`/practice credential ... date:`).
+    NewCredential,
     NewMedicareYear,
 }
 
@@ -127,6 +129,27 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             }
             PayerStatus::OutOfNetwork | PayerStatus::Dropped => {}
         }
+    }
+    // A credential or specialty earned recently (or soon) is news worth a call to every payer.
+    for c in ctx.store.case_file(practice.id).await?.credentials {
+        let Some(earned) = c.earned_on else { continue };
+        let (from, until) = crate::reminders::credential_window(earned);
+        if until < today || from > horizon {
+            continue;
+        }
+        openings.push(Opening {
+            date: from.max(today),
+            kind: OpeningKind::NewCredential,
+            payer: None,
+            what: if from <= today {
+                format!("{} earned on {earned}: tell your payers and ask for more, until about {until}", c.name)
+            } else {
+                format!(
+                    "{} to be earned on {earned}: a reason to ask your payers for more, until about {until}",
+                    c.name
+                )
+            },
+        });
     }
     if let Some(opening) = medicare_year_opening(ctx, practice, today) {
         openings.push(opening);

@@ -461,7 +461,8 @@ impl LocalityIndex {
             let not_found =
                 LocalityNotFound { input: input.trim().to_string(), suggestions: Vec::new(), ambiguous_state: None };
             let Some(z) = super::zip::ZipTable::shipped().get(zip) else { return Err(not_found) };
-            let Some(l) = localities.iter().find(|l| l.id() == z.locality_id) else { return Err(not_found) };
+            let (mac, number) = z.locality_id.split_once('-').unwrap_or_default();
+            let Some(l) = localities.iter().find(|l| l.mac == mac && l.number == number) else { return Err(not_found) };
             let note = z.crosses_locality_line.then(|| {
                 let tail = if plus4 {
                     "the exact address decides (the ZIP+4 table is not shipped), so check it with your Medicare contractor"

@@ -32,10 +32,12 @@ fn rank(kind: Kind) -> u8 {
         Kind::Escalation => 0,
         Kind::FollowUp => 1,
         Kind::RenewalLastCall => 2,
-        Kind::RenewalWindow => 3,
-        Kind::StaleRate => 4,
-        Kind::MedicareYear => 5,
-        Kind::DeliveryWarning => 6,
+        Kind::Review => 3,
+        Kind::RenewalWindow => 4,
+        Kind::StaleRate => 5,
+        Kind::Credential => 6,
+        Kind::MedicareYear => 7,
+        Kind::DeliveryWarning => 8,
     }
 }
 
@@ -89,9 +91,10 @@ pub async fn compose(ctx: &Ctx, practice: &Practice, group: &[Claimed]) -> Resul
     };
     match first.kind {
         Kind::FollowUp | Kind::Escalation => case_message(ctx, practice, first, group, &kinds).await,
-        Kind::RenewalWindow | Kind::RenewalLastCall | Kind::StaleRate => {
+        Kind::RenewalWindow | Kind::RenewalLastCall | Kind::StaleRate | Kind::Review => {
             payer_message(ctx, practice, first, group, &kinds).await
         }
+        Kind::Credential => credential_message(ctx, practice, first, group).await,
         Kind::MedicareYear => Ok(medicare_message(first, group)),
         Kind::DeliveryWarning => Ok(warning_message(first, group)),
     }
@@ -218,6 +221,16 @@ async fn payer_message(
             ));
         }
     }
+    if kinds.contains(&Kind::Review) {
+        if title.is_empty() {
+            title = format!("Time for the review agreed with {}", payer.name);
+        }
+        lines.push(format!(
+            "When your current rates with {} were agreed, a review was set for {}. Bring what changed since: utilization, outcome measures, new credentials, and where Medicare moved.",
+            payer.name,
+            long_date(group.iter().filter(|c| c.kind == Kind::Review).map(|c| c.due_on).min().unwrap_or(first.due_on))
+        ));
+    }
     if kinds.contains(&Kind::StaleRate) {
         let changed =
             ctx.store.payer_code_rates(payer.id, today).await?.iter().filter_map(|c| c.current.map(|r| r.since)).max();
@@ -246,6 +259,86 @@ async fn payer_message(
         .action("Snooze 1 week", format!("/followups snooze id:{} days:7", first.id))
         .action("Stop reminding", format!("/followups cancel id:{}", first.id));
     Ok(Composed::Post(Box::new(r.footer(footer(group)))))
+}
+
+/// A credential or specialty earned on a date: a window to ask every negotiable in-network payer
+/// for more (DOMAIN, "When to negotiate", 3).
+async fn credential_message(
+    ctx: &Ctx,
+    practice: &Practice,
+    first: &Claimed,
+    group: &[Claimed],
+) -> Result<Composed, AppError> {
+    let file = ctx.store.case_file(practice.id).await?;
+    let Some(c) = file.credentials.iter().find(|c| super::credential_subject(&c.name) == first.subject_key) else {
+        return Ok(Composed::Obsolete("the credential was removed from the case file".into()));
+    };
+    let Some(earned) = c.earned_on else {
+        return Ok(Composed::Obsolete("the credential has no date any more".into()));
+    };
+    let (_, until) = super::credential_window(earned);
+    let payers: Vec<String> = ctx
+        .store
+        .list_payers(practice.id)
+        .await?
+        .into_iter()
+        .filter(|p| p.kind.is_negotiable() && p.status == crate::domain::PayerStatus::InNetwork)
+        .map(|p| p.name)
+        .collect();
+    let what = match c.kind {
+        crate::store::case_file::CredentialKind::Credential => "credential",
+        crate::store::case_file::CredentialKind::Specialty => "specialty",
+    };
+    let mut r = Reply::new(format!("New {what}: {}: a reason to ask for more", c.name)).tone(Tone::Info);
+    r = r.text(format!(
+        "{} was earned on {}. A new {what} is one of the good moments to ask a payer for a higher rate, while it is news (until about {}): say what it lets your clinicians treat, and ask per code.",
+        c.name,
+        long_date(earned),
+        long_date(until)
+    ));
+    if payers.is_empty() {
+        r = r.text("None of your payers is an in-network plan you can negotiate with yet; add them with /payer add.");
+    } else {
+        r = r.notes("Payers to tell", payers.iter().take(10).cloned().collect());
+        if let Some(p) = payers.first() {
+            r = r.action(format!("Rates of {p}"), format!("/rates payer:{}", quoted(p)));
+        }
+    }
+    r = r.action("Openings", "/timing").action("Stop reminding", format!("/followups cancel id:{}", first.id));
+    Ok(Composed::Post(Box::new(r.footer(footer(group)))))
+}
+
+/// One message for reminders that were due long before the data behind them was entered (a
+/// back-dated case, rates years old, a window already open): a list, so the channel is not
+/// flooded with one post each. Each stays in /followups.
+pub async fn backlog_message(ctx: &Ctx, practice: &Practice, items: &[Claimed]) -> Result<Reply, AppError> {
+    let payers = ctx.store.list_payers(practice.id).await?;
+    let mut sorted: Vec<&Claimed> = items.iter().collect();
+    sorted.sort_by_key(|c| (c.due_on, rank(c.kind), c.id));
+    let lines: Vec<String> = sorted
+        .iter()
+        .take(25)
+        .map(|c| {
+            let about = c
+                .payer_id
+                .and_then(|id| payers.iter().find(|p| p.id == id))
+                .map(|p| format!(", {}", p.name))
+                .unwrap_or_default();
+            format!("#{} {}{about} (due {})", c.id, c.kind.label(), long_date(c.due_on))
+        })
+        .collect();
+    let mut r = Reply::new(format!(
+        "{} reminders were already due when their data was entered",
+        items.len()
+    ))
+    .tone(Tone::Info)
+    .text("The dates you entered put these reminders in the past, so here they are together rather than one message each. Work through them in /followups list: mark each done, snooze it, or stop it.")
+    .notes("Due before they were entered", lines);
+    if items.len() > 25 {
+        r = r.text(format!("And {} more in /followups list.", items.len() - 25));
+    }
+    r = r.action("Show reminders", "/followups list").action("Openings", "/timing");
+    Ok(r.footer(format!("{} reminders from raterise, posted once. /followups list shows every reminder.", items.len())))
 }
 
 fn medicare_message(first: &Claimed, group: &[Claimed]) -> Composed {

@@ -49,10 +49,14 @@ pub enum Kind {
     MedicareYear,
     /// Reminders could not be posted; said once the channel works again.
     DeliveryWarning,
+    /// The review agreed with the rates (`/negotiate outcome ... review:`) falls due.
+    Review,
+    /// A credential or specialty was earned (`/practice credential ... date:`): a reason to ask.
+    Credential,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 9] = [
         Kind::FollowUp,
         Kind::Escalation,
         Kind::RenewalWindow,
@@ -60,12 +64,21 @@ impl Kind {
         Kind::StaleRate,
         Kind::MedicareYear,
         Kind::DeliveryWarning,
+        Kind::Review,
+        Kind::Credential,
     ];
 
     /// The kinds [`desired`] plans from the practice's data; the others are added by events
     /// (a Medicare import, a delivery failure) and never cancelled by a re-plan.
-    pub const PLANNED: [Kind; 5] =
-        [Kind::FollowUp, Kind::Escalation, Kind::RenewalWindow, Kind::RenewalLastCall, Kind::StaleRate];
+    pub const PLANNED: [Kind; 7] = [
+        Kind::FollowUp,
+        Kind::Escalation,
+        Kind::RenewalWindow,
+        Kind::RenewalLastCall,
+        Kind::StaleRate,
+        Kind::Review,
+        Kind::Credential,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -76,6 +89,8 @@ impl Kind {
             Kind::StaleRate => "stale-rate",
             Kind::MedicareYear => "medicare-year",
             Kind::DeliveryWarning => "delivery-warning",
+            Kind::Review => "review",
+            Kind::Credential => "credential",
         }
     }
 
@@ -88,6 +103,8 @@ impl Kind {
             Kind::StaleRate => "rates unchanged 2 years",
             Kind::MedicareYear => "new Medicare year",
             Kind::DeliveryWarning => "delivery problem",
+            Kind::Review => "agreed review due",
+            Kind::Credential => "new credential or specialty",
         }
     }
 
@@ -153,6 +170,52 @@ pub fn medicare_subject(year: u16) -> String {
     format!("medicare:{year}")
 }
 
+/// By name (lower case), not row id: saving the credential again keeps its reminder.
+pub fn credential_subject(name: &str) -> String {
+    format!("credential:{}", name.trim().to_lowercase())
+}
+
+/// How long after a credential or specialty is earned it is a fresh reason to ask for more.
+pub const CREDENTIAL_WINDOW_DAYS: i64 = 180;
+
+/// A reminder whose posting time lies this long before the row was written was due long before
+/// the data behind it was entered (a back-dated case, an old rate, a past window): the scheduler
+/// posts such reminders together as one summary instead of one message each.
+pub const BACKDATED_AFTER_DAYS: i64 = 7;
+
+/// Whether a reminder planned at `created_at` to post at `due_at` is back-dated.
+pub fn is_backdated(due_at: DateTime<Utc>, created_at: DateTime<Utc>) -> bool {
+    due_at < created_at - Duration::days(BACKDATED_AFTER_DAYS)
+}
+
+/// A dated credential or specialty as planning sees it.
+#[derive(Debug, Clone)]
+pub struct PlanCredential {
+    pub name: String,
+    pub earned_on: NaiveDate,
+}
+
+/// The window a credential earned on `earned_on` opens: (from, until).
+pub fn credential_window(earned_on: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (earned_on, earned_on + Duration::days(CREDENTIAL_WINDOW_DAYS))
+}
+
+/// One reminder per dated credential or specialty, on the day it was earned, while its window
+/// is still open (a credential earned years ago is no news to a payer).
+pub fn desired_credentials(credentials: &[PlanCredential], today: NaiveDate) -> Vec<Desired> {
+    credentials
+        .iter()
+        .filter(|c| credential_window(c.earned_on).1 >= today)
+        .map(|c| Desired {
+            kind: Kind::Credential,
+            subject_key: credential_subject(&c.name),
+            negotiation_id: None,
+            payer_id: None,
+            due_on: c.earned_on,
+        })
+        .collect()
+}
+
 /// One reminder that should exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Desired {
@@ -177,6 +240,27 @@ pub struct PlanPayer {
     /// When its most recent negotiation was opened.
     pub last_case_opened: Option<NaiveDate>,
     pub has_open_case: bool,
+    /// When its latest negotiation ended in an agreement, if it did.
+    pub last_agreed_on: Option<NaiveDate>,
+    /// The review agreed with those rates.
+    pub review_on: Option<NaiveDate>,
+}
+
+/// After an agreement, the next opening (the same rule as the advice, `analysis::agreed_hold`):
+/// the review agreed, else the renewal window that opens after the agreement, else a year on.
+/// Nothing about that payer is due before it.
+fn next_opening_after_agreement(p: &PlanPayer) -> Option<(NaiveDate, bool)> {
+    let agreed = p.last_agreed_on?;
+    let t = analysis::PayerTiming {
+        kind: p.kind,
+        status: p.status,
+        renewal_date: p.renewal_date,
+        notice_days: p.notice_days,
+        last_case: Some(analysis::LastCase { stage: Stage::Accepted, closed_on: Some(agreed), review_on: p.review_on }),
+    };
+    // `agreed_hold` answers only while the opening is ahead of the day it is asked on; ask it
+    // as of the agreement day.
+    analysis::agreed_hold(&t, agreed).map(|(next, why, _)| (next, why == analysis::NextRound::AgreedReview))
 }
 
 /// An open negotiation with its dated log (sorted by date).
@@ -256,18 +340,35 @@ pub fn desired(payers: &[PlanPayer], cases: &[PlanCase], handled: &[Handled], to
     }
     for p in payers.iter().filter(|p| negotiable_in_network(p)) {
         let subject = payer_subject(p.id);
+        // Just agreed: the next opening is the review or the following renewal, never a reminder
+        // of the round that just ended.
+        let hold = if p.has_open_case { None } else { next_opening_after_agreement(p) };
+        let held = |due_on: NaiveDate| hold.is_some_and(|(next, _)| due_on < next);
+        if let Some((review, true)) = hold {
+            out.push(Desired {
+                kind: Kind::Review,
+                subject_key: subject.clone(),
+                negotiation_id: None,
+                payer_id: Some(p.id),
+                due_on: review,
+            });
+        }
         if let Some(renewal) = p.renewal_date {
             let (opens, anniversary) = analysis::renewal_window(renewal, p.notice_days, today);
-            if !recent_case(p, anniversary) {
-                out.push(Desired {
-                    kind: Kind::RenewalWindow,
-                    subject_key: subject.clone(),
-                    negotiation_id: None,
-                    payer_id: Some(p.id),
-                    due_on: opens,
-                });
+            // The window right after an agreement is its next opening, whenever the case began.
+            let next_round = hold.is_some_and(|(next, review)| !review && next == opens);
+            if next_round || !recent_case(p, anniversary) {
+                if !held(opens) {
+                    out.push(Desired {
+                        kind: Kind::RenewalWindow,
+                        subject_key: subject.clone(),
+                        negotiation_id: None,
+                        payer_id: Some(p.id),
+                        due_on: opens,
+                    });
+                }
                 let last_call = anniversary - Duration::days(LAST_CALL_DAYS);
-                if last_call > opens {
+                if last_call > opens && !held(last_call) {
                     out.push(Desired {
                         kind: Kind::RenewalLastCall,
                         subject_key: subject.clone(),
@@ -280,7 +381,7 @@ pub fn desired(payers: &[PlanPayer], cases: &[PlanCase], handled: &[Handled], to
         }
         if let Some(changed) = p.last_rate_change {
             let due_on = dates::add_years(changed, analysis::STALE_AFTER_YEARS);
-            if !recent_case(p, due_on.max(today)) {
+            if !recent_case(p, due_on.max(today)) && !held(due_on.max(today)) {
                 out.push(Desired {
                     kind: Kind::StaleRate,
                     subject_key: subject,

@@ -2,7 +2,7 @@
 //! rows. Runs after every command that changes what reminders depend on, after the scheduler
 //! posts (to plan the next follow-up), and for every practice after a Medicare import.
 
-use super::{desired, due_at, medicare_subject, Kind};
+use super::{desired, desired_credentials, due_at, medicare_subject, Kind};
 use crate::context::Ctx;
 use crate::domain::PayerStatus;
 use crate::error::AppError;
@@ -18,7 +18,8 @@ pub const MEDICARE_YEAR_PAYERS: usize = 3;
 pub async fn replan(ctx: &Ctx, practice: &Practice, actor: &str) -> Result<SyncReport, AppError> {
     let today = ctx.today_in(&practice.time_zone);
     let inputs = ctx.store.planning_inputs(practice.id, &practice.time_zone).await?;
-    let want = desired(&inputs.payers, &inputs.cases, &inputs.handled, today);
+    let mut want = desired(&inputs.payers, &inputs.cases, &inputs.handled, today);
+    want.extend(desired_credentials(&inputs.credentials, today));
     let audit = Audit { practice_id: practice.id, actor: actor.to_string(), at: ctx.clock.now() };
     ctx.store.sync_reminders(practice.id, &practice.time_zone, &want, &audit).await
 }

@@ -26,6 +26,8 @@ fn payer(id: i64) -> PlanPayer {
         last_rate_change: None,
         last_case_opened: None,
         has_open_case: false,
+        last_agreed_on: None,
+        review_on: None,
     }
 }
 
@@ -262,4 +264,79 @@ fn kinds_and_states_round_trip() {
         assert_eq!(s.key().parse::<State>().unwrap(), s);
     }
     assert!(!Kind::MedicareYear.is_planned() && Kind::StaleRate.is_planned());
+}
+
+/// Issue 10, section 5: planning after an agreement. Cigna renews 2027-03-01 (90 days' notice:
+/// the window opens 2026-12-01, the last call is 2027-01-30).
+fn agreed_payer(opened: &str, agreed: &str, review: Option<&str>) -> PlanPayer {
+    let mut p = payer(8);
+    p.renewal_date = Some(d("2025-03-01"));
+    p.last_case_opened = Some(d(opened));
+    p.last_agreed_on = Some(d(agreed));
+    p.review_on = review.map(d);
+    p.last_rate_change = Some(d("2024-01-01"));
+    p
+}
+
+#[test]
+fn no_renewal_reminder_right_after_an_agreement() {
+    // A long case (opened more than a year before the anniversary) agreed inside the window:
+    // before the fix, the window (already open) and the last call were planned at once.
+    let p = agreed_payer("2025-10-01", "2026-12-10", None);
+    let all = desired(&[p], &[], &[], d("2026-12-10"));
+    assert!(of(Kind::RenewalWindow, &all).is_empty(), "{all:?}");
+    assert!(of(Kind::RenewalLastCall, &all).is_empty(), "{all:?}");
+    assert!(of(Kind::StaleRate, &all).is_empty(), "{all:?}");
+    // Agreed four days before the window opens: that window is the round just agreed.
+    let p = agreed_payer("2026-10-01", "2026-11-27", None);
+    let all = desired(&[p.clone()], &[], &[], d("2026-11-27"));
+    assert!(all.is_empty(), "{all:?}");
+    // Once the anniversary has passed, the following window (2028-03-01's) is planned.
+    let all = desired(&[p], &[], &[], d("2027-03-02"));
+    assert_eq!(of(Kind::RenewalWindow, &all), vec![d("2027-12-02")]);
+    assert_eq!(of(Kind::RenewalLastCall, &all), vec![d("2028-01-31")]);
+}
+
+#[test]
+fn an_agreed_review_is_the_next_reminder() {
+    let p = agreed_payer("2025-10-01", "2026-12-10", Some("2027-06-10"));
+    let all = desired(&[p], &[], &[], d("2026-12-10"));
+    assert_eq!(of(Kind::Review, &all), vec![d("2027-06-10")]);
+    // Nothing about the renewal before the review.
+    assert!(of(Kind::RenewalWindow, &all).is_empty() && of(Kind::RenewalLastCall, &all).is_empty(), "{all:?}");
+    assert_eq!(all.iter().find(|x| x.kind == Kind::Review).unwrap().subject_key, "payer:8");
+}
+
+#[test]
+fn a_mid_term_agreement_leaves_the_next_renewal_planned() {
+    // Agreed in April, eight months before the window: that window is the following renewal.
+    let p = agreed_payer("2026-02-01", "2026-04-01", None);
+    let all = desired(&[p], &[], &[], d("2026-04-01"));
+    assert_eq!(of(Kind::RenewalWindow, &all), vec![d("2026-12-01")]);
+}
+
+#[test]
+fn a_dated_credential_is_reminded_of_while_its_window_is_open() {
+    let creds = [
+        PlanCredential { name: "EMDR".into(), earned_on: d("2026-11-20") },
+        PlanCredential { name: "DBT".into(), earned_on: d("2027-01-15") },
+        // Earned more than 180 days ago: no longer news.
+        PlanCredential { name: "PsyD".into(), earned_on: d("2026-01-02") },
+    ];
+    let all = desired_credentials(&creds, d("2026-11-27"));
+    let got: Vec<(String, NaiveDate)> = all.iter().map(|x| (x.subject_key.clone(), x.due_on)).collect();
+    assert_eq!(
+        got,
+        vec![("credential:emdr".to_string(), d("2026-11-20")), ("credential:dbt".to_string(), d("2027-01-15"))]
+    );
+    assert!(all.iter().all(|x| x.kind == Kind::Credential));
+    assert_eq!(credential_window(d("2026-11-20")).1, d("2027-05-19"));
+}
+
+#[test]
+fn backdated_means_due_a_week_or_more_before_it_was_planned() {
+    let created = utc("2026-11-27T15:00:00Z");
+    assert!(is_backdated(utc("2026-11-19T14:00:00Z"), created));
+    assert!(!is_backdated(utc("2026-11-21T14:00:00Z"), created));
+    assert!(!is_backdated(utc("2026-12-01T14:00:00Z"), created));
 }

@@ -75,6 +75,8 @@ pub struct CaseCredential {
     /// Clinicians in the practice who hold it.
     pub clinicians: Option<i64>,
     pub note: Option<String>,
+    /// When it was earned, if given: it opens a window to ask payers for more.
+    pub earned_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -198,14 +200,15 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO practice_credentials (practice_id, name, kind, clinicians, note, recorded_at, recorded_by)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO practice_credentials (practice_id, name, kind, clinicians, note, earned_on, recorded_at, recorded_by)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(practice_id)
         .bind(&c.name)
         .bind(c.kind.key())
         .bind(c.clinicians)
         .bind(&c.note)
+        .bind(c.earned_on)
         .bind(audit.at.to_rfc3339())
         .bind(&audit.actor)
         .execute(&mut *tx)
@@ -294,7 +297,7 @@ impl Store {
             })
             .collect();
         let rows = sqlx::query(
-            "SELECT name, kind, clinicians, note FROM practice_credentials WHERE practice_id = ?
+            "SELECT name, kind, clinicians, note, earned_on FROM practice_credentials WHERE practice_id = ?
              ORDER BY kind, name COLLATE NOCASE",
         )
         .bind(practice_id)
@@ -308,6 +311,7 @@ impl Store {
                     kind: parse_col(&r.get::<String, _>("kind"), "kind")?,
                     clinicians: r.get("clinicians"),
                     note: r.get("note"),
+                    earned_on: r.get("earned_on"),
                 })
             })
             .collect::<Result<_, AppError>>()?;
@@ -358,8 +362,13 @@ mod tests {
             .save_outcome_measure(a.id, &OutcomeMeasure { measure: "phq-9".into(), clients: 41, ..m }, &audit)
             .await
             .unwrap();
-        let c =
-            CaseCredential { name: "EMDR".into(), kind: CredentialKind::Specialty, clinicians: Some(3), note: None };
+        let c = CaseCredential {
+            name: "EMDR".into(),
+            kind: CredentialKind::Specialty,
+            clinicians: Some(3),
+            note: None,
+            earned_on: None,
+        };
         store.save_case_credential(a.id, &c, &audit).await.unwrap();
 
         let file = store.case_file(a.id).await.unwrap();

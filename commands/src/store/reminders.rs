@@ -10,7 +10,7 @@ use super::{audit, parse_col, Audit, Store};
 use crate::domain::stage::Stage;
 use crate::domain::{PayerKind, PayerStatus};
 use crate::error::AppError;
-use crate::reminders::{self, instant_text, Desired, Handled, Kind, PlanCase, PlanPayer, State};
+use crate::reminders::{self, instant_text, Desired, Handled, Kind, PlanCase, PlanCredential, PlanPayer, State};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
@@ -35,6 +35,8 @@ pub struct Claimed {
     pub attempts: i64,
     pub nonce: String,
     pub payload: Option<String>,
+    /// When the row was planned: a reminder due long before it was planned is back-dated.
+    pub created_at: DateTime<Utc>,
 }
 
 /// A reminder as `/followups` shows it.
@@ -60,6 +62,8 @@ pub struct PlanningInputs {
     pub payers: Vec<PlanPayer>,
     pub cases: Vec<PlanCase>,
     pub handled: Vec<Handled>,
+    /// Dated credentials and specialties (`/practice credential ... date:`).
+    pub credentials: Vec<PlanCredential>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -96,7 +100,7 @@ pub struct WarningPayload {
 }
 
 const CLAIM_COLUMNS: &str =
-    "id, practice_id, kind, subject_key, negotiation_id, payer_id, due_on, due_at, attempts, nonce, payload";
+    "id, practice_id, kind, subject_key, negotiation_id, payer_id, due_on, due_at, attempts, nonce, payload, created_at";
 
 fn claimed_from_row(r: &SqliteRow) -> Result<Claimed, AppError> {
     let due_at: String = r.get("due_at");
@@ -112,6 +116,10 @@ fn claimed_from_row(r: &SqliteRow) -> Result<Claimed, AppError> {
         attempts: r.get("attempts"),
         nonce: r.get("nonce"),
         payload: r.get("payload"),
+        created_at: {
+            let c: String = r.get("created_at");
+            reminders::parse_instant_text(&c).ok_or_else(|| bad_column("created_at", &c))?
+        },
     })
 }
 
@@ -159,7 +167,10 @@ impl Store {
                     (SELECT MAX(pc.latest_since) FROM payer_codes pc
                       WHERE pc.payer_id = p.id AND pc.latest_cents IS NOT NULL) AS last_change,
                     (SELECT MAX(n.opened_on) FROM negotiations n WHERE n.payer_id = p.id) AS last_opened,
-                    EXISTS (SELECT 1 FROM negotiations n WHERE n.payer_id = p.id AND n.closed_on IS NULL) AS has_open
+                    EXISTS (SELECT 1 FROM negotiations n WHERE n.payer_id = p.id AND n.closed_on IS NULL) AS has_open,
+                    (SELECT CASE WHEN n.stage = 'accepted' THEN n.closed_on END || '|' || COALESCE(n.review_on, '')
+                       FROM negotiations n WHERE n.payer_id = p.id
+                      ORDER BY n.opened_on DESC, n.id DESC LIMIT 1) AS last_agreement
              FROM payers p WHERE p.practice_id = ? ORDER BY p.id",
         )
         .bind(practice_id)
@@ -176,8 +187,27 @@ impl Store {
                 last_rate_change: r.get("last_change"),
                 last_case_opened: r.get("last_opened"),
                 has_open_case: r.get::<i64, _>("has_open") != 0,
+                last_agreed_on: None,
+                review_on: None,
             });
+            // "closed_on|review_on" of the latest case when it ended in an agreement.
+            let agreement: Option<String> = r.get("last_agreement");
+            if let Some((agreed, review)) = agreement.as_deref().and_then(|a| a.split_once('|')) {
+                let last = payers.last_mut().expect("just pushed");
+                last.last_agreed_on = agreed.parse().ok();
+                last.review_on = review.parse().ok();
+            }
         }
+        let credential_rows = sqlx::query(
+            "SELECT name, earned_on FROM practice_credentials WHERE practice_id = ? AND earned_on IS NOT NULL ORDER BY id",
+        )
+        .bind(practice_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let credentials = credential_rows
+            .iter()
+            .map(|r| PlanCredential { name: r.get("name"), earned_on: r.get("earned_on") })
+            .collect();
         let case_rows = sqlx::query(
             "SELECT id, payer_id, stage FROM negotiations WHERE practice_id = ? AND closed_on IS NULL ORDER BY id",
         )
@@ -228,7 +258,7 @@ impl Store {
                 on: closed.as_deref().and_then(|c| local_date(c, tz)).unwrap_or(due_on),
             });
         }
-        Ok(PlanningInputs { payers, cases, handled })
+        Ok(PlanningInputs { payers, cases, handled, credentials })
     }
 
     /// Makes the practice's planned reminders match `desired`, in one transaction: adds what is
