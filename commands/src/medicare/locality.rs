@@ -423,7 +423,7 @@ impl LocalityIndex {
         };
         let in_state = |i: &usize| state.as_ref().is_none_or(|s| localities[*i].state == *s);
         let hits: Vec<usize> =
-            (0..localities.len()).filter(in_state).filter(|&i| self.cities[i].iter().any(|c| *c == city)).collect();
+            (0..localities.len()).filter(in_state).filter(|&i| self.cities[i].contains(&city)).collect();
         match hits.len() {
             0 => None,
             1 => Some(Ok(LocalityMatch { locality: &localities[hits[0]], note: None })),

@@ -165,7 +165,7 @@ mod tests {
         assert!(ZipTable::parse(&format!("{h}60614,IL,6102,16,,0\n")).is_err());
         assert!(ZipTable::parse(&format!("{h}60614,IL,06102,16,,0\n60614,IL,06102,16,,0\n")).is_err());
         let t = ZipTable::parse(&format!("{h}60614,IL,06102,16,,0\n60615,IL,06102,16,,1\n")).unwrap();
-        assert_eq!(t.get(60615).unwrap().crosses_locality_line, true);
+        assert!(t.get(60615).unwrap().crosses_locality_line);
         assert_eq!(t.get(60616), None);
     }
 }

@@ -289,7 +289,7 @@ fn no_renewal_reminder_right_after_an_agreement() {
     assert!(of(Kind::StaleRate, &all).is_empty(), "{all:?}");
     // Agreed four days before the window opens: that window is the round just agreed.
     let p = agreed_payer("2026-10-01", "2026-11-27", None);
-    let all = desired(&[p.clone()], &[], &[], d("2026-11-27"));
+    let all = desired(std::slice::from_ref(&p), &[], &[], d("2026-11-27"));
     assert!(all.is_empty(), "{all:?}");
     // Once the anniversary has passed, the following window (2028-03-01's) is planned.
     let all = desired(&[p], &[], &[], d("2027-03-02"));
