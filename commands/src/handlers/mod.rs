@@ -1,6 +1,7 @@
 //! One file per command family. Each handler takes the context and an invocation and returns a
 //! typed result; `Outcome` gathers them so adapters can render any of them.
 
+pub mod alternatives;
 pub mod denials;
 pub mod draft;
 pub mod followups;
@@ -55,6 +56,7 @@ pub enum Outcome {
     FollowupChanged(followups::FollowupChanged),
     Walkaway(walkaway::WalkawayScorecard),
     Strategy(strategy::StrategyReport),
+    Alternatives(alternatives::AlternativesReport),
     Timing(timing::TimingReport),
     Market(market::MarketReport),
     Report(report::UtilizationReport),
@@ -103,6 +105,7 @@ impl Outcome {
             Outcome::FollowupChanged(r) => r.reply(),
             Outcome::Walkaway(r) => r.reply(),
             Outcome::Strategy(r) => r.reply(),
+            Outcome::Alternatives(r) => r.reply(),
             Outcome::Timing(r) => r.reply(),
             Outcome::Market(r) => r.reply(),
             Outcome::Report(r) => r.reply(),
@@ -177,6 +180,7 @@ pub async fn dispatch(ctx: &Ctx, inv: &Invocation) -> Result<Outcome, AppError> 
                 ("followups", Some("cancel")) => followups::cancel(ctx, inv, &practice).await,
                 ("walkaway", _) => walkaway::run(ctx, inv, &practice).await,
                 ("strategy", _) => strategy::run(ctx, inv, &practice).await,
+                ("alternatives", _) => alternatives::run(ctx, inv, &practice).await,
                 ("timing", _) => timing::run(ctx, inv, &practice).await,
                 ("market", _) => market::run(ctx, inv, &practice).await,
                 ("report", _) => report::run(ctx, inv, &practice).await,
