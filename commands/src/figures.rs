@@ -499,6 +499,32 @@ pub async fn with_volume(
     Ok((apply_volume(codes, claims.as_ref()), claims))
 }
 
+/// The practice's own fee per code as its claims export shows it (the amount billed most often
+/// for one session), when an export covers the period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsualFees {
+    pub source: Source,
+    pub fees: Vec<(String, crate::domain::Cents)>,
+}
+
+impl UsualFees {
+    pub fn of(&self, cpt: &str) -> Option<crate::domain::Cents> {
+        self.fees.iter().find(|(c, _)| c == cpt).map(|(_, f)| *f)
+    }
+}
+
+pub async fn usual_fees(store: &Store, practice_id: i64, period: Period) -> Result<Option<UsualFees>, AppError> {
+    let Some((first, last)) = store.claims_coverage(practice_id, period.start, period.end).await? else {
+        return Ok(None);
+    };
+    let Some(covered) = period.clip(first, last) else { return Ok(None) };
+    let fees = store.usual_billed_per_code(practice_id, covered.start, covered.end).await?;
+    Ok((!fees.is_empty()).then(|| UsualFees {
+        source: Source::ClaimsExport { from: covered.start, to: covered.end },
+        fees: fees.into_iter().map(|(c, f)| (c, crate::domain::Cents(f))).collect(),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

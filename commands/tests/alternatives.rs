@@ -255,7 +255,7 @@ async fn medicare_and_medicaid_are_benchmarks_and_eap_has_no_out_of_network() {
 }
 
 /// Cigna's claims over 2026-10-31..2026-11-27 (28 days): 8 sessions of 90834 and 4 of 90837
-/// for 3 clients, so 2 and 1 a week.
+/// for 3 clients, so 2 and 1 a week; billed at $180.00 and $200.00.
 fn export() -> String {
     let mut csv = String::from("Date of Service,Client,Clinician,CPT Code,Modifiers,Units,Insurance,Payer ID,Billed,Allowed,Insurance Paid,Date Paid,Claim Status,Appointment Status\n");
     let dates = [
@@ -274,7 +274,7 @@ fn export() -> String {
     }
     for (i, date) in dates[1..5].iter().enumerate() {
         csv.push_str(&format!(
-            "{date},{},Dr One,90837,,1,Cigna,62308,180.00,125.00,125.00,,Paid,Show\n",
+            "{date},{},Dr One,90837,,1,Cigna,62308,200.00,125.00,125.00,,Paid,Show\n",
             clients[i % 2]
         ));
     }
@@ -311,6 +311,31 @@ async fn a_claims_export_gives_the_clients_sessions_and_volume() {
     // 2 x 48 = 96 sessions of 90834, 24 moved at +$30.00.
     assert_eq!(v["session_mix"]["yearly_90834_sessions"], 96);
     assert_eq!(v["session_mix"]["yearly_change_cents"], 72_000);
+    assert_eq!(o["fee_source"], json!({"kind": "option"}));
+
+    // Without fee: the amounts billed most often in the export, per code. 96 x $180 + 48 x $200
+    // = $26,880.00 billed, 60% = $16,128.00 ($112.00 a session) against $15,120.00: +$1,008.00.
+    let v = json(&ctx, "/alternatives Cigna").await;
+    let o = &v["out_of_network"];
+    assert_eq!(o["fee_source"], source);
+    assert_eq!(
+        o["codes"],
+        json!([
+            {"cpt": "90834", "fee_cents": 18_000, "rate_cents": 9_500, "yearly_sessions": 96},
+            {"cpt": "90837", "fee_cents": 20_000, "rate_cents": 12_500, "yearly_sessions": 48},
+        ])
+    );
+    assert_eq!(o["collected_per_session_cents"], 11_200);
+    assert_eq!(o["yearly_out_of_network_cents"], 1_612_800);
+    assert_eq!(o["yearly_change_cents"], 100_800);
+    assert_eq!(o["to_add"], json!([]));
+    let a = assumption(&v, "fee");
+    assert!(
+        a["value"].as_str().unwrap().starts_with("the amounts you bill most often (claims export covering 2026-10-31"),
+        "{a}"
+    );
+    let text = ok(&ctx, "/alternatives Cigna").await.reply().to_text();
+    assert!(text.contains("At the fees you bill most often (claims export covering 2026-10-31 to 2026-11-27: 90834 $180.00, 90837 $200.00), collecting 60% of it out of network is $112.00 a session"), "{text}");
     let text = ok(&ctx, "/alternatives Cigna fee:180").await.reply().to_text();
     assert!(
         text.contains("(3 clients and 12 sessions on file: claims export covering 2026-10-31 to 2026-11-27)"),

@@ -95,11 +95,30 @@ pub struct SessionMix {
     pub to_add: Vec<String>,
 }
 
+/// Where the full fee comes from.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum FeeSource {
+    /// The `fee:` option, for every code.
+    Option,
+    /// The amount the practice bills most often per code in its claims export.
+    Claims(Source),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OonCode {
+    pub cpt: String,
+    pub fee_cents: Option<Cents>,
+    pub rate_cents: Cents,
+    pub yearly_sessions: i64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct OutOfNetwork {
     /// Why the figures do not apply to this kind of payer, if they do not.
     pub not_applicable: Option<String>,
     pub fee_cents: Option<Cents>,
+    pub fee_source: Option<FeeSource>,
     pub oon_share_pct: i64,
     pub stay_pct: i64,
     pub collected_per_session_cents: Option<Cents>,
@@ -109,6 +128,10 @@ pub struct OutOfNetwork {
     pub volume_source: Option<Source>,
     pub unique_clients: Option<Figure<i64>>,
     pub sessions_on_file: Option<Figure<i64>>,
+    /// Each code with volume, its fee and in-network rate.
+    pub codes: Vec<OonCode>,
+    /// Codes with volume but no fee on file: left out of both sides.
+    pub codes_without_fee: Vec<String>,
     pub yearly_in_network_cents: Option<Cents>,
     pub yearly_out_of_network_cents: Option<Cents>,
     pub yearly_change_cents: Option<Cents>,
@@ -201,6 +224,10 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         figures::period(today, figures::DEFAULT_MONTHS),
     )
     .await?;
+    let usual = match fee {
+        Some(_) => None,
+        None => figures::usual_fees(&ctx.store, practice.id, figures::period(today, figures::DEFAULT_MONTHS)).await?,
+    };
     let weeks = match inv.integer("weeks")? {
         None => practice.weeks_per_year,
         Some(w) if (1..=52).contains(&w) => w,
@@ -356,19 +383,36 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
             PayerKind::ManagedMedicaid => Some("Medicaid members generally cannot be billed privately for covered services, so there is no out-of-network fee to collect.".to_string()),
             _ => None,
         };
-        let collected = fee.map(|f| Cents(div_round_half_up(f.0 as i128 * share as i128, 100) as i64));
-        let in_rate = (weekly_sessions > 0)
-            .then(|| Cents(div_round_half_up(weekly_revenue as i128, weekly_sessions as i128) as i64));
-        let yearly_sessions = weekly_sessions * weeks;
+        // The fee of each code with volume: the option's for every code, else what the claims
+        // show the practice bills for it. Codes without a fee are left out of both sides.
+        let codes: Vec<OonCode> = report
+            .rows
+            .iter()
+            .filter(|r| r.weekly_volume > 0)
+            .map(|r| OonCode {
+                cpt: r.cpt.clone(),
+                fee_cents: fee.or_else(|| usual.as_ref().and_then(|u| u.of(&r.cpt))),
+                rate_cents: r.rate_cents,
+                yearly_sessions: r.weekly_volume * weeks,
+            })
+            .collect();
+        let priced: Vec<&OonCode> = codes.iter().filter(|c| c.fee_cents.is_some()).collect();
+        let sessions: i64 = priced.iter().map(|c| c.yearly_sessions).sum();
+        let billed: i128 =
+            priced.iter().map(|c| c.fee_cents.unwrap_or_default().0 as i128 * c.yearly_sessions as i128).sum();
+        let in_network: i64 = priced.iter().map(|c| c.rate_cents.0 * c.yearly_sessions).sum();
+        let fee_source = match (fee, &usual) {
+            (Some(_), _) => Some(FeeSource::Option),
+            (None, Some(u)) if !priced.is_empty() => Some(FeeSource::Claims(u.source)),
+            _ => None,
+        };
+        let counted = sessions > 0;
         let oon_yearly =
-            fee.filter(|_| weekly_sessions > 0).map(|f| {
-                Cents(div_round_half_up(f.0 as i128 * share as i128 * stay as i128 * yearly_sessions as i128, 10_000)
-                    as i64)
-            });
+            counted.then(|| Cents(div_round_half_up(billed * share as i128 * stay as i128, 10_000) as i64));
         let mut to_add = vec![];
         if not_applicable.is_none() {
-            if fee.is_none() {
-                to_add.push(format!("your full fee per session: /alternatives payer:{q} fee:…"));
+            if fee_source.is_none() {
+                to_add.push(format!("your full fee per session: /alternatives payer:{q} fee:… (or raterise import claims FILE with the billed amounts)"));
             }
             if report.rows.is_empty() {
                 to_add.push(add_rates.clone());
@@ -376,21 +420,31 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
                 to_add.push(add_volume.clone());
             }
         }
-        let applies = not_applicable.is_none();
+        let applies = not_applicable.is_none() && counted;
+        let unpriced: Vec<String> = codes.iter().filter(|c| c.fee_cents.is_none()).map(|c| c.cpt.clone()).collect();
         OutOfNetwork {
             not_applicable,
             fee_cents: fee,
+            fee_source: fee_source.filter(|_| applies),
             oon_share_pct: share,
             stay_pct: stay,
-            collected_per_session_cents: collected.filter(|_| applies),
-            in_network_per_session_cents: in_rate,
-            yearly_sessions,
+            collected_per_session_cents: applies
+                .then(|| Cents(div_round_half_up(billed * share as i128, sessions as i128 * 100) as i64)),
+            in_network_per_session_cents: if counted {
+                Some(Cents(div_round_half_up(in_network as i128, sessions as i128) as i64))
+            } else {
+                (weekly_sessions > 0)
+                    .then(|| Cents(div_round_half_up(weekly_revenue as i128, weekly_sessions as i128) as i64))
+            },
+            yearly_sessions: if counted { sessions } else { weekly_sessions * weeks },
             volume_source,
             unique_clients: figs.unique_clients,
             sessions_on_file: figs.sessions.or(figs.claims),
-            yearly_in_network_cents: yearly_revenue,
+            codes: if applies { codes } else { vec![] },
+            codes_without_fee: if applies { unpriced } else { vec![] },
+            yearly_in_network_cents: if counted { Some(Cents(in_network)) } else { yearly_revenue },
             yearly_out_of_network_cents: oon_yearly.filter(|_| applies),
-            yearly_change_cents: oon_yearly.zip(yearly_revenue).filter(|_| applies).map(|(o, i)| o - i),
+            yearly_change_cents: oon_yearly.filter(|_| applies).map(|o| o - Cents(in_network)),
             to_add,
         }
     };
@@ -416,7 +470,11 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         },
         Assumption {
             option: "fee",
-            value: fee.map_or("not given".into(), |f| f.to_string()),
+            value: match (fee, &usual) {
+                (Some(f), _) => f.to_string(),
+                (None, Some(u)) => format!("the amounts you bill most often ({})", u.source),
+                (None, None) => "not given".into(),
+            },
             default: fee.is_none(),
             meaning: "your full fee per session out of network",
         },
@@ -576,13 +634,31 @@ impl AlternativesReport {
                 (Some(u), _) => format!(" ({} on file: {})", plural(u.value, "client", "clients"), u.source),
                 _ => String::new(),
             };
-            if let (Some(fee), Some(got)) = (o.fee_cents, o.collected_per_session_cents) {
+            let at = match (o.fee_cents, o.fee_source) {
+                (Some(fee), _) => Some(format!("your fee of {fee}")),
+                (None, Some(FeeSource::Claims(src))) => Some(format!(
+                    "the fees you bill most often ({src}: {})",
+                    o.codes
+                        .iter()
+                        .filter_map(|c| c.fee_cents.map(|f| format!("{} {f}", c.cpt)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                _ => None,
+            };
+            if let (Some(at), Some(got)) = (at, o.collected_per_session_cents) {
                 lines.push(format!(
-                    "At your fee of {fee}, collecting {}% of it out of network is {got} a session{}.",
+                    "At {at}, collecting {}% of it out of network is {got} a session{}.",
                     o.oon_share_pct,
                     o.in_network_per_session_cents.map_or(String::new(), |i| format!(
                         ", against {i} in network (average of the rates on file, weighted by volume)"
                     ))
+                ));
+            }
+            if !o.codes_without_fee.is_empty() {
+                lines.push(format!(
+                    "Left out (no fee on file): {}; give fee: to count them.",
+                    o.codes_without_fee.join(", ")
                 ));
             }
             if let (Some(out), Some(inn), Some(ch)) =

@@ -81,4 +81,34 @@ impl Store {
             unique_clients: r.get("clients"),
         }))
     }
+
+    /// The amount billed most often for one session of each code with a date of service in
+    /// `[start, end]`, over all the practice's payers: the practice's own fee as its claims show
+    /// it. Ties go to the higher amount. Lines of several units are left out (their charge is for
+    /// all of them).
+    pub async fn usual_billed_per_code(
+        &self,
+        practice_id: i64,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Vec<(String, i64)>, AppError> {
+        let rows = sqlx::query(
+            "SELECT cpt, billed_cents, COUNT(*) AS n FROM claims
+             WHERE practice_id = ? AND service_date BETWEEN ? AND ? AND cpt <> '' AND units = 1 AND billed_cents > 0
+             GROUP BY cpt, billed_cents ORDER BY cpt, n DESC, billed_cents DESC",
+        )
+        .bind(practice_id)
+        .bind(start)
+        .bind(end)
+        .fetch_all(self.pool())
+        .await?;
+        let mut out: Vec<(String, i64)> = Vec::new();
+        for r in rows {
+            let cpt: String = r.get("cpt");
+            if out.last().is_none_or(|(c, _)| *c != cpt) {
+                out.push((cpt, r.get("billed_cents")));
+            }
+        }
+        Ok(out)
+    }
 }
