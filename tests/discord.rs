@@ -172,6 +172,24 @@ struct FakeState {
     scripted: Mutex<VecDeque<Scripted>>,
     ids: AtomicU64,
     messages: Mutex<Vec<ChannelMessage>>,
+    /// Guild id -> the server's name, for GET /guilds/{id} (other guilds: 404 Unknown Guild).
+    guilds: Mutex<HashMap<String, String>>,
+}
+
+/// GET /guilds/{id}'s answer for a server, with every field the spec requires (`GuildResponse`).
+pub fn guild_body(id: &str, name: &str) -> Value {
+    json!({
+        "id": id, "name": name, "icon": null, "description": null, "home_header": null, "splash": null,
+        "discovery_splash": null, "features": [], "banner": null, "owner_id": "80351110224678912",
+        "application_id": null, "region": "deprecated", "afk_channel_id": null, "afk_timeout": 300,
+        "system_channel_id": null, "system_channel_flags": 0, "widget_enabled": false, "widget_channel_id": null,
+        "verification_level": 1, "roles": [], "default_message_notifications": 1, "mfa_level": 0,
+        "explicit_content_filter": 2, "max_presences": null, "max_members": 500000,
+        "max_stage_video_channel_users": 50, "max_video_channel_users": 25, "vanity_url_code": null,
+        "premium_tier": 0, "premium_subscription_count": 0, "preferred_locale": "en-US", "rules_channel_id": null,
+        "safety_alerts_channel_id": null, "public_updates_channel_id": null, "premium_progress_bar_enabled": false,
+        "nsfw": false, "nsfw_level": 0, "emojis": [], "stickers": [], "incidents_data": null
+    })
 }
 
 /// The channel id of `POST /api/v10/channels/{id}/messages`.
@@ -277,6 +295,15 @@ fn default_answer(state: &FakeState, method: &Method, path: &str, body: &[u8]) -
     if method == Method::DELETE {
         return StatusCode::NO_CONTENT.into_response();
     }
+    if let (true, Some(guild)) = (method == Method::GET, path.strip_prefix("/api/v10/guilds/")) {
+        if !guild.contains('/') {
+            return match state.guilds.lock().unwrap().get(guild) {
+                Some(name) => (StatusCode::OK, axum::Json(guild_body(guild, name))).into_response(),
+                None => (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Unknown Guild", "code": 10004})))
+                    .into_response(),
+            };
+        }
+    }
     let channel = path.split("/channels/").nth(1).and_then(|r| r.split('/').next()).unwrap_or("1100000000000000009");
     (StatusCode::OK, axum::Json(json!({"id": snowflake(state), "channel_id": channel, "type": 0, "content": ""})))
         .into_response()
@@ -339,6 +366,11 @@ impl FakeDiscord {
             axum::serve(listener, app).await.expect("fake Discord serves");
         });
         FakeDiscord { url, state, task }
+    }
+
+    /// GET /guilds/{id} answers with this name for the guild.
+    pub fn name_guild(&self, guild: &str, name: &str) {
+        self.state.guilds.lock().unwrap().insert(guild.to_string(), name.to_string());
     }
 
     pub fn script(&self, path_contains: &str, status: u16, headers: &[(&str, &str)], body: Value) {

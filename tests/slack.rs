@@ -75,6 +75,17 @@ struct FakeState {
     url: OnceLock<String>,
     /// Channel id -> Slack error code: every Web API call naming that channel is refused.
     refused: Mutex<HashMap<String, String>>,
+    /// Team id -> the workspace's name, for team.info (other teams: `missing_scope`, as for a
+    /// bot installed without `team:read`).
+    teams: Mutex<HashMap<String, String>>,
+}
+
+/// team.info's answer for a workspace, in the shape the spec gives (`objs_team`).
+pub fn team_info_body(team_id: &str, name: &str) -> Value {
+    json!({"ok": true, "team": {
+        "id": team_id, "name": name, "domain": "sunrise-therapy", "email_domain": "",
+        "icon": {"image_default": true, "image_34": "https://a.slack-edge.com/80588/img/avatars-teams/ava_0001-34.png"}
+    }})
 }
 
 pub struct FakeSlack {
@@ -107,6 +118,13 @@ fn default_answer(state: &FakeState, path: &str, body: &[u8]) -> Response {
             "ok": true, "upload_url": format!("{base}/upload/v1/F0FILE{n}"), "file_id": format!("F0FILE{n}")
         })),
         "/api/files.completeUploadExternal" => ok(json!({"ok": true, "files": [{"id": "F0", "title": "x"}]})),
+        "/api/team.info" => {
+            let team = form.get("team").cloned().unwrap_or_default();
+            match state.teams.lock().unwrap().get(&team) {
+                Some(name) => ok(team_info_body(&team, name)),
+                None => ok(json!({"ok": false, "error": "missing_scope", "needed": "team:read", "provided": "commands,chat:write"})),
+            }
+        }
         p if p.starts_with("/upload/") => (StatusCode::OK, "OK - 1234").into_response(),
         p if p.starts_with("/response/") => (StatusCode::OK, "ok").into_response(),
         _ => ok(json!({"ok": false, "error": "unknown_method"})),
@@ -181,6 +199,11 @@ impl FakeSlack {
             axum::serve(listener, app).await.expect("fake Slack serves");
         });
         FakeSlack { url, state, task }
+    }
+
+    /// team.info answers with this name for the team.
+    pub fn name_team(&self, team_id: &str, name: &str) {
+        self.state.teams.lock().unwrap().insert(team_id.to_string(), name.to_string());
     }
 
     /// For SLACK_API_URL.
@@ -405,7 +428,9 @@ pub fn form_schema(method: &str) -> Value {
 /// The spec's schema of a method's successful answer (`responses.200.schema`), with the spec's
 /// `definitions` so its references resolve.
 pub fn success_schema(method: &str) -> Value {
-    let mut schema = spec()["paths"][format!("/{method}")]["post"]["responses"]["200"]["schema"].clone();
+    let path = &spec()["paths"][format!("/{method}")];
+    let op = if path["post"].is_object() { &path["post"] } else { &path["get"] };
+    let mut schema = op["responses"]["200"]["schema"].clone();
     assert!(schema.is_object(), "the spec has no success schema for {method}");
     schema["definitions"] = spec()["definitions"].clone();
     schema

@@ -11,3 +11,4 @@ pub mod replay;
 pub mod scheduler;
 pub mod server;
 pub mod slack;
+pub mod tenant_names;

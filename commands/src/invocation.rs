@@ -57,6 +57,10 @@ pub struct Invocation {
     pub subcommand: Option<String>,
     /// Raw option values by name, as typed or as the platform delivered them.
     pub options: Vec<(String, String)>,
+    /// The tenant's own name on its platform (the Discord server's, the Slack workspace's) when
+    /// the adapter looked it up: a practice never named with `/setup name:` is named after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_name: Option<String>,
 }
 
 impl Invocation {
@@ -76,6 +80,7 @@ impl Invocation {
             command: parsed.command.name.to_string(),
             subcommand: parsed.subcommand,
             options: parsed.options,
+            tenant_name: None,
         })
     }
 
@@ -87,6 +92,7 @@ impl Invocation {
             command: command.to_string(),
             subcommand: None,
             options: Vec::new(),
+            tenant_name: None,
         }
     }
 

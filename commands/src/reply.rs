@@ -1,6 +1,19 @@
 //! The platform-neutral answer. Console, Discord and Slack each render it their own way.
 
+use crate::invocation::Platform;
 use serde::Serialize;
+
+/// A channel as people see it: in chat a mention (`<#id>`, which Discord and Slack both show as
+/// the channel's name and link), never the bare id; the console has no channels, so `#id`.
+/// Something that is not a platform id (a name typed without Slack's escaping) is shown as given.
+pub fn channel_mention(platform: Platform, channel: &str) -> String {
+    let is_id = !channel.is_empty() && channel.chars().all(|c| c.is_ascii_alphanumeric());
+    match platform {
+        Platform::Discord | Platform::Slack if is_id => format!("<#{channel}>"),
+        _ if channel.starts_with('#') => channel.to_string(),
+        _ => format!("#{channel}"),
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -429,3 +429,68 @@ async fn a_draft_is_deferred_privately_and_delivered_with_its_file() {
         assert!(e["description"].as_str().map_or(0, |d| d.chars().count()) <= 4096);
     }
 }
+
+/// A practice that never ran `/setup name:` is named after its server (GET /guilds/{id}, looked
+/// up once), never its id; a name given with `/setup name:` is kept; a failed lookup leaves the id
+/// and the command still works. The reminder channel is shown as a channel mention.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn practices_are_named_after_their_server_and_channels_shown_as_mentions() {
+    let fake = FakeDiscord::start().await;
+    fake.name_guild(GUILD_A, "Sunrise Therapy");
+    // The fake's answer has the shape Discord's spec gives.
+    assert_valid("GuildResponse", &guild_body(GUILD_A, "Sunrise Therapy"));
+    let served = serve_endpoint(&fake, &[("DISCORD_TOKEN", "test-bot-token"), ("DISCORD_APPLICATION_ID", APP_ID)]);
+    let manager = Who::manager(GUILD_A);
+    let r = run(
+        &served,
+        command(
+            &manager,
+            "setup",
+            None,
+            options(&[
+                ("locality", json!("MANHATTAN, NY")),
+                ("credential", json!("lcsw")),
+                ("channel", json!(format!("<#{CHANNEL_ID}>"))),
+            ]),
+        ),
+    )
+    .await;
+    let text = text_of(&r["data"]);
+    assert!(text.contains("Practice setup: Sunrise Therapy"), "{text}");
+    assert!(!text.contains(GUILD_A), "no server id where a name belongs: {text}");
+    assert!(text.contains(&format!("<#{CHANNEL_ID}>")), "the channel as a mention: {text}");
+    assert!(!text.contains(&format!(" {CHANNEL_ID}")), "never the bare channel id: {text}");
+    let r = run(
+        &served,
+        command(&manager, "payer", Some("add"), options(&[("name", json!("Cigna")), ("kind", json!("commercial"))])),
+    )
+    .await;
+    assert!(text_of(&r["data"]).contains("Cigna added"), "{r}");
+    let r = run(&served, command(&manager, "payer", Some("list"), json!([]))).await;
+    assert!(text_of(&r["data"]).contains("Payers of Sunrise Therapy"), "{r}");
+    let r = run(&served, command(&manager, "followups", Some("list"), json!([]))).await;
+    assert!(text_of(&r["data"]).contains(&format!("posted in <#{CHANNEL_ID}>")), "{r}");
+    let lookups = |guild: &str| {
+        fake.requests().iter().filter(|q| q.method == "GET" && q.path == format!("/api/v10/guilds/{guild}")).count()
+    };
+    assert_eq!(lookups(GUILD_A), 1, "looked up once");
+    let asked = fake.requests().into_iter().find(|q| q.path.contains("/guilds/")).unwrap();
+    assert_eq!(asked.header("authorization"), Some("Bot test-bot-token"));
+
+    // A name set with /setup is kept.
+    let r = run(&served, command(&manager, "setup", None, options(&[("name", json!("Sunrise Counseling LLC"))]))).await;
+    assert!(text_of(&r["data"]).contains("Practice setup: Sunrise Counseling LLC"), "{r}");
+    let r = run(&served, command(&manager, "payer", Some("list"), json!([]))).await;
+    assert!(text_of(&r["data"]).contains("Payers of Sunrise Counseling LLC"), "{r}");
+    assert_eq!(lookups(GUILD_A), 1);
+
+    // The lookup fails (this fake knows no GUILD_B: 404): the practice keeps its id and works.
+    let other = Who::manager(GUILD_B);
+    let r = run(&served, command(&other, "setup", None, options(&[("credential", json!("lcsw"))]))).await;
+    assert!(text_of(&r["data"]).contains(&format!("Practice setup: {GUILD_B}")), "{r}");
+    let add = options(&[("name", json!("Aetna")), ("kind", json!("commercial"))]);
+    run(&served, command(&other, "payer", Some("add"), add)).await;
+    let r = run(&served, command(&other, "payer", Some("list"), json!([]))).await;
+    assert!(text_of(&r["data"]).contains("Payers of"), "{r}");
+    assert_eq!(lookups(GUILD_B), 1, "a failure is not retried on every command");
+}

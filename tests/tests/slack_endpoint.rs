@@ -478,3 +478,34 @@ async fn chat_post_message_matches_slacks_spec_and_errors_are_typed() {
     assert!(matches!(e, ApiError::Retryable { status: None, .. }), "{e:?}");
     assert_eq!(SlackApi::new(None, Some(&fake.api_url())).post_message("C1", "x", &[]).await, Err(ApiError::NoToken));
 }
+
+/// A workspace's practice that never ran `setup name:` is named after the workspace (team.info,
+/// looked up once); without `team:read` (Slack answers missing_scope) it keeps its id and works.
+/// The reminder channel, typed as Slack sends a channel (`<#C…|name>`), is shown as a mention.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn practices_are_named_after_their_workspace_and_channels_shown_as_mentions() {
+    let fake = FakeSlack::start().await;
+    fake.name_team(TEAM_A, "Sunrise Therapy");
+    assert_matches(&success_schema("team.info"), &team_info_body(TEAM_A, "Sunrise Therapy"), "team.info");
+    let app = start(&fake, Options { token: true, ..Default::default() }).await;
+    let admin = Who::new(TEAM_A, ADMIN);
+    let r = slash(&app, &fake, &admin, "/raterise", "setup credential:lcsw channel:<#C0REMIND1|reminders>").await;
+    let text = text_of(&r);
+    assert!(text.contains("Practice setup: Sunrise Therapy"), "{text}");
+    assert!(!text.contains(TEAM_A), "no workspace id where a name belongs: {text}");
+    assert!(text.contains("<#C0REMIND1>"), "the channel as a mention: {text}");
+    slash(&app, &fake, &admin, "/raterise", "payer add name:Cigna kind:commercial").await;
+    let r = slash(&app, &fake, &admin, "/raterise", "payer list").await;
+    assert!(text_of(&r).contains("Payers of Sunrise Therapy"), "{r}");
+    let asked: Vec<Recorded> = fake.requests().into_iter().filter(|q| q.path == "/api/team.info").collect();
+    assert_eq!(asked.len(), 1, "looked up once");
+    assert_eq!(asked[0].form().get("team").map(String::as_str), Some(TEAM_A));
+
+    let other = Who::new(TEAM_B, ADMIN);
+    let r = slash(&app, &fake, &other, "/raterise", "setup credential:lcsw").await;
+    assert!(text_of(&r).contains(&format!("Practice setup: {TEAM_B}")), "{r}");
+    slash(&app, &fake, &other, "/raterise", "payer add name:Cigna kind:commercial").await;
+    let r = slash(&app, &fake, &other, "/raterise", "payer list").await;
+    assert!(text_of(&r).contains("Payers of"), "{r}");
+    assert_eq!(fake.requests().iter().filter(|q| q.path == "/api/team.info").count(), 2);
+}

@@ -68,6 +68,7 @@ pub fn command_invocation(cmd: &CommandInteraction) -> Invocation {
         command: cmd.data.name.clone(),
         subcommand,
         options,
+        tenant_name: None,
     }
 }
 

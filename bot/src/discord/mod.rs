@@ -45,6 +45,7 @@ const ANSWERS_KEPT: usize = 1024;
 pub const AUTOCOMPLETE_BUDGET: Duration = Duration::from_millis(2500);
 
 pub use crate::inflight::Inflight;
+use crate::tenant_names::TenantNames;
 
 /// What to answer at once (as the JSON Discord receives), and the work that completes the
 /// interaction afterwards.
@@ -107,6 +108,8 @@ pub struct Discord {
     /// Direct answers already rendered, for outcomes that name what they depend on
     /// (`Outcome::reply_key`): the same question about unchanged data gets the same bytes.
     answers: ReportCache<ReplyKey, Bytes>,
+    /// Server names, looked up once each (see `tenant_names`).
+    names: TenantNames,
 }
 
 /// The reply for an error: what to do, only to the person who asked.
@@ -181,6 +184,7 @@ impl Discord {
             defer_after: DEFAULT_DEFER_AFTER,
             inflight: Inflight::default(),
             answers: ReportCache::with_capacity(ANSWERS_KEPT),
+            names: TenantNames::default(),
         }
     }
 
@@ -236,11 +240,13 @@ impl Discord {
             Interaction::Command(cmd) => {
                 let inv = convert::command_invocation(&cmd);
                 tracing::info!(interaction = %cmd.id, command = %inv.command, guild = ?cmd.guild_id.map(|g| g.get()), "command");
+                let inv = self.named(inv).await;
                 self.run(inv, cmd.id, cmd.application_id, cmd.token).await
             }
             Interaction::Component(c) => match convert::component_invocation(&c) {
                 Ok(inv) => {
                     tracing::info!(interaction = %c.id, command = %inv.command, guild = ?c.guild_id.map(|g| g.get()), "button");
+                    let inv = self.named(inv).await;
                     self.run(inv, c.id, c.application_id, c.token).await
                 }
                 Err(e) => {
@@ -254,6 +260,20 @@ impl Discord {
                 Handled::now(CreateInteractionResponse::Message(r.pages[0].response_message(true)))
             }
         }
+    }
+
+    /// The invocation with the server's name when its practice needs one (looked up once).
+    async fn named(&self, inv: Invocation) -> Invocation {
+        if !self.rest.has_token() {
+            return inv;
+        }
+        let rest = &self.rest;
+        self.names
+            .fill(&self.ctx, inv, |guild| async move {
+                let id: u64 = guild.parse().map_err(|_| "not a guild id".to_string())?;
+                rest.guild_name(id).await.map_err(|e| e.to_string())
+            })
+            .await
     }
 
     async fn run(&self, inv: Invocation, id: InteractionId, application_id: ApplicationId, token: String) -> Handled {

@@ -9,7 +9,7 @@
 
 use reqwest::header::{HeaderValue, AUTHORIZATION, USER_AGENT};
 use serenity::http::{Http, HttpBuilder, LightMethod, Request, Route};
-use serenity::model::id::ApplicationId;
+use serenity::model::id::{ApplicationId, GuildId};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -178,6 +178,24 @@ impl Rest {
             return Ok(response);
         }
         Err(classify(response).await)
+    }
+}
+
+impl Rest {
+    /// GET /guilds/{guild.id}: the server's name. Needs the bot token (an endpoint-only
+    /// deployment has none, and its practices keep their id name until `/setup name:`).
+    pub async fn guild_name(&self, guild: u64) -> Result<String, RestError> {
+        if !self.authorized {
+            return Err(RestError::Permanent { status: 401, code: None, reason: "no bot token".into() });
+        }
+        let route = Route::Guild { guild_id: GuildId::new(guild.max(1)) };
+        let response = self.send(route, LightMethod::Get, Body::Empty).await?;
+        let guild: serde_json::Value = response.json().await.map_err(transport_error)?;
+        guild
+            .get("name")
+            .and_then(serde_json::Value::as_str)
+            .map(String::from)
+            .ok_or_else(|| RestError::Retryable { status: None, reason: "the guild has no name in the answer".into() })
     }
 }
 

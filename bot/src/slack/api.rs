@@ -186,6 +186,16 @@ impl SlackApi {
         })
     }
 
+    /// team.info: the workspace's name (needs the `team:read` scope; without it Slack answers
+    /// `missing_scope` and the practice keeps its id name until `/setup name:`).
+    pub async fn team_name(&self, team_id: &str) -> Result<String, ApiError> {
+        let v = self.call("team.info", &[("team".into(), team_id.to_string())]).await?;
+        v.pointer("/team/name")
+            .and_then(Value::as_str)
+            .map(String::from)
+            .ok_or_else(|| ApiError::Retryable { status: None, reason: "team.info gave no name".into() })
+    }
+
     /// conversations.open: the id of the bot's direct-message channel with a user (needs `im:write`).
     pub async fn open_dm(&self, user_id: &str) -> Result<String, ApiError> {
         let v = self.call("conversations.open", &[("users".into(), user_id.to_string())]).await?;

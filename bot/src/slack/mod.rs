@@ -61,6 +61,8 @@ pub struct Slack {
     admins: Admins,
     ack_after: Duration,
     background: Background,
+    /// Workspace names, looked up once each (see `tenant_names`).
+    names: crate::tenant_names::TenantNames,
 }
 
 /// The reply for an error, only to the person who asked, in Slack's terms.
@@ -105,6 +107,7 @@ impl Slack {
             admins: settings.admins,
             ack_after: DEFAULT_ACK_AFTER,
             background: Background::default(),
+            names: Default::default(),
         }
     }
 
@@ -143,6 +146,7 @@ impl Slack {
             user_id: cmd.user_id.clone(),
             channel_id: inv.channel_id.clone(),
         };
+        let inv = self.named(inv).await;
         let line = inv.command_line();
         let ctx = self.ctx.clone();
         let mut task = tokio::spawn(async move { dispatch(&ctx, &inv).await });
@@ -172,6 +176,15 @@ impl Slack {
         }
     }
 
+    /// The invocation with the workspace's name when its practice needs one (looked up once).
+    async fn named(&self, inv: Invocation) -> Invocation {
+        if !self.api.has_token() {
+            return inv;
+        }
+        let api = &self.api;
+        self.names.fill(&self.ctx, inv, |team| async move { api.team_name(&team).await.map_err(|e| e.to_string()) }).await
+    }
+
     /// A button press: acknowledged at once; its command's answer goes to the `response_url`.
     pub fn button(self: &Arc<Self>, payload: InteractionPayload) {
         if payload.kind != "block_actions" {
@@ -191,6 +204,7 @@ impl Slack {
             let reply = match inv {
                 Ok(inv) => {
                     tracing::info!(command = %inv.command, "slack button");
+                    let inv = me.named(inv).await;
                     let ctx = me.ctx.clone();
                     reply_of(tokio::spawn(async move { dispatch(&ctx, &inv).await }).await)
                 }

@@ -71,9 +71,35 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Handler text is written in Discord-flavoured markdown; Slack's bold is a single asterisk.
-/// Commands are named as Slack users type them.
+/// Commands are named as Slack users type them. Channel mentions (`<#C0123>`, the same syntax on
+/// both platforms) stay mentions; every other `<`, `>` and `&` is escaped.
 fn mrkdwn(text: &str) -> String {
-    escape(&slack_command_names(text)).replace("**", "*")
+    keep_channel_mentions(&escape(&slack_command_names(text))).replace("**", "*")
+}
+
+/// Turns `&lt;#ID&gt;` (an escaped mention of a channel id: letters and digits only) back into
+/// `<#ID>`. Nothing else can become markup: `<!channel>`, links and user mentions stay escaped.
+fn keep_channel_mentions(escaped: &str) -> String {
+    const OPEN: &str = "&lt;#";
+    const CLOSE: &str = "&gt;";
+    let mut out = String::with_capacity(escaped.len());
+    let mut rest = escaped;
+    while let Some(at) = rest.find(OPEN) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + OPEN.len()..];
+        let id_len = after.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(after.len());
+        if id_len > 0 && after[id_len..].starts_with(CLOSE) {
+            out.push_str("<#");
+            out.push_str(&after[..id_len]);
+            out.push('>');
+            rest = &after[id_len + CLOSE.len()..];
+        } else {
+            out.push_str(OPEN);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn section(text: String) -> Value {
@@ -438,6 +464,22 @@ mod tests {
         for e in els {
             command_line::parse(e["value"].as_str().unwrap()).expect("every button value parses");
         }
+    }
+
+    #[test]
+    fn channel_mentions_stay_mentions_and_nothing_else_becomes_markup() {
+        let reply = Reply::new("x")
+            .text("Reminders are posted in <#C0123ABC>.")
+            .fields(vec![("Reminder channel".into(), "<#C0123ABC>".into())])
+            .text("<!channel> <@U1> <#C1|x> <# C2> <#> &lt;#C3&gt; <#C4");
+        let blocks = render(&reply).messages[0].blocks.clone();
+        let all = blocks.iter().map(|b| b.to_string()).collect::<String>();
+        assert!(all.contains("Reminders are posted in <#C0123ABC>."), "{all}");
+        assert!(all.contains("*Reminder channel*\\n<#C0123ABC>"), "{all}");
+        assert!(
+            all.contains("&lt;!channel&gt; &lt;@U1&gt; &lt;#C1|x&gt; &lt;# C2&gt; &lt;#&gt; &amp;lt;#C3&amp;gt; &lt;#C4"),
+            "{all}"
+        );
     }
 
     #[test]

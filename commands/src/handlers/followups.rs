@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::handlers::draft::long_date;
 use crate::invocation::{Invocation, Platform};
 use crate::reminders::{self, Kind, State};
-use crate::reply::{Align, Reply, Table, Tone};
+use crate::reply::{channel_mention, Align, Reply, Table, Tone};
 use crate::store::reminders::ReminderView;
 use crate::store::Practice;
 use chrono::{Duration, NaiveDate};
@@ -51,6 +51,9 @@ pub struct FollowupList {
     pub overdue: Vec<FollowupItem>,
     pub upcoming: Vec<FollowupItem>,
     pub failed: Vec<FollowupItem>,
+    /// Where the practice lives, to show its channel the way that platform does.
+    #[serde(skip)]
+    pub platform: Platform,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -123,6 +126,7 @@ pub async fn list(ctx: &Ctx, practice: &Practice) -> Result<Outcome, AppError> {
         time_zone: practice.time_zone.clone(),
         channel: practice.reminder_channel.clone(),
         posted: practice.platform != Platform::Console,
+        platform: practice.platform,
         overdue: vec![],
         upcoming: vec![],
         failed: vec![],
@@ -243,6 +247,9 @@ impl FollowupList {
                 })
                 .collect();
             r = r.tone(Tone::Warning).notes("Could not be posted (snooze one to try again, or mark it done)", lines);
+        }
+        if let (true, Some(channel)) = (self.posted, &self.channel) {
+            r = r.text(format!("Reminders are posted in {}.", channel_mention(self.platform, channel)));
         }
         if self.posted && self.channel.is_none() {
             r = r.notes(

@@ -231,12 +231,37 @@ pub async fn practice_for(ctx: &Ctx, inv: &Invocation) -> Result<Practice, AppEr
     if tenant.platform == Platform::Console {
         return ctx.store.ensure_practice(tenant, &tenant.external_id, ctx.clock.now()).await;
     }
-    ctx.store.find_practice(tenant).await?.ok_or_else(|| {
+    let practice = ctx.store.find_practice(tenant).await?.ok_or_else(|| {
         AppError::NotSetUp(
             "This server has no practice set up yet. Someone with Manage Server runs /setup locality:\"YOUR LOCALITY, ST\" credential:lcsw to start."
                 .into(),
         )
-    })
+    })?;
+    Ok(name_after_tenant(ctx, inv, practice).await)
+}
+
+/// The platform's name for the tenant (`inv.tenant_name`), as a practice name, when usable.
+pub(crate) fn tenant_name(inv: &Invocation) -> Option<String> {
+    let raw = inv.tenant_name.as_deref()?;
+    crate::domain::names::name("The server's name", raw, 100).ok()
+}
+
+/// A practice still named by its platform id (nobody ran `/setup name:`) takes the name of its
+/// server or workspace when the adapter looked it up, so letters and titles never show an id.
+/// A failure is logged and the practice keeps its id name: this must never stop a command.
+pub(crate) async fn name_after_tenant(ctx: &Ctx, inv: &Invocation, practice: Practice) -> Practice {
+    if practice.name != practice.external_id {
+        return practice;
+    }
+    let Some(name) = tenant_name(inv) else { return practice };
+    match ctx.store.name_practice_after_tenant(practice.id, &name, &audit(ctx, inv, &practice)).await {
+        Ok(Some(named)) => named,
+        Ok(None) => practice,
+        Err(e) => {
+            tracing::warn!(error = %e, practice = practice.id, "naming the practice after its server");
+            practice
+        }
+    }
 }
 
 pub fn check_manage(inv: &Invocation, practice: &Practice) -> Result<(), AppError> {

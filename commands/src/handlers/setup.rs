@@ -5,7 +5,8 @@ use crate::context::Ctx;
 use crate::domain::{Credential, Setting};
 use crate::error::AppError;
 use crate::invocation::Invocation;
-use crate::reply::{Reply, Tone};
+use crate::invocation::Platform;
+use crate::reply::{channel_mention, Reply, Tone};
 use crate::store::{Practice, PracticeChanges};
 use serde::Serialize;
 
@@ -27,6 +28,9 @@ pub struct SetupResult {
     pub changed: Vec<String>,
     /// What is still needed before every command works.
     pub missing: Vec<String>,
+    /// Where the practice lives, to show its channel the way that platform does.
+    #[serde(skip)]
+    pub platform: Platform,
 }
 
 pub async fn run(ctx: &Ctx, inv: &Invocation) -> Result<super::Outcome, AppError> {
@@ -75,8 +79,11 @@ pub async fn run(ctx: &Ctx, inv: &Invocation) -> Result<super::Outcome, AppError
         changed.push("tax id".into());
     }
     if let Some(ch) = inv.opt("channel") {
-        changes.reminder_channel = Some(ch.trim_start_matches("<#").trim_end_matches('>').to_string());
-        changed.push("reminder channel".into());
+        // A mention as the platform sends it: Discord `<#123>`, Slack `<#C123|general>`.
+        let id = ch.trim_start_matches("<#").trim_end_matches('>');
+        let id = id.split('|').next().unwrap_or(id).trim();
+        changed.push(format!("reminder channel {}", crate::reply::channel_mention(tenant.platform, id)));
+        changes.reminder_channel = Some(id.to_string());
     }
     if let Some(role) = inv.opt("manager_role") {
         changes.manager_role = Some(role.trim_start_matches("<@&").trim_end_matches('>').to_string());
@@ -94,8 +101,13 @@ pub async fn run(ctx: &Ctx, inv: &Invocation) -> Result<super::Outcome, AppError
         None => {}
     }
     let practice = match existing {
+        // `name:` given: it wins below; otherwise a practice named by its id takes the server's name.
+        Some(p) if changes.name.is_none() => super::name_after_tenant(ctx, inv, p).await,
         Some(p) => p,
-        None => ctx.store.ensure_practice(tenant, default_name(inv), ctx.clock.now()).await?,
+        None => {
+            let name = super::tenant_name(inv).unwrap_or_else(|| tenant.external_id.clone());
+            ctx.store.ensure_practice(tenant, &name, ctx.clock.now()).await?
+        }
     };
     let practice = if changed.is_empty() {
         practice
@@ -105,10 +117,6 @@ pub async fn run(ctx: &Ctx, inv: &Invocation) -> Result<super::Outcome, AppError
     let mut result = summarise(ctx, &practice, changed);
     result.locality_note = locality_note;
     Ok(super::Outcome::Setup(result))
-}
-
-fn default_name(inv: &Invocation) -> &str {
-    inv.tenant.as_ref().map(|t| t.external_id.as_str()).unwrap_or("practice")
 }
 
 fn summarise(ctx: &Ctx, p: &Practice, changed: Vec<String>) -> SetupResult {
@@ -136,6 +144,7 @@ fn summarise(ctx: &Ctx, p: &Practice, changed: Vec<String>) -> SetupResult {
         npi: p.npi.clone(),
         changed,
         missing,
+        platform: p.platform,
     }
 }
 
@@ -162,7 +171,10 @@ impl SetupResult {
             ("Credential".into(), self.credential.map(|c| c.label().to_string()).unwrap_or_else(none)),
             ("Setting".into(), self.setting.label().into()),
             ("Time zone".into(), self.time_zone.clone()),
-            ("Reminder channel".into(), self.reminder_channel.clone().unwrap_or_else(none)),
+            (
+                "Reminder channel".into(),
+                self.reminder_channel.as_deref().map(|c| channel_mention(self.platform, c)).unwrap_or_else(none),
+            ),
             ("Manager role".into(), self.manager_role.clone().unwrap_or_else(none)),
             ("NPI".into(), self.npi.clone().unwrap_or_else(none)),
         ]);

@@ -23,6 +23,7 @@ async fn run(ctx: &Ctx, guild: u64, line: &str) -> Result<(), AppError> {
         command: parsed.command.name.to_string(),
         subcommand: parsed.subcommand,
         options: parsed.options,
+        tenant_name: None,
     };
     dispatch(ctx, &inv).await.map(|_| ())
 }

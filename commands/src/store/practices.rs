@@ -140,6 +140,33 @@ impl Store {
             .ok_or_else(|| AppError::internal("creating practice", sqlx::Error::RowNotFound))
     }
 
+    /// Names a practice after its Discord server or Slack workspace, unless it already has a name
+    /// of its own (from `/setup name:` or an earlier lookup): only a practice still named by its
+    /// platform id changes. None when nothing changed.
+    pub async fn name_practice_after_tenant(
+        &self,
+        id: i64,
+        name: &str,
+        audit: &Audit,
+    ) -> Result<Option<Practice>, AppError> {
+        let mut tx = self.write_tx().await?;
+        let renamed = sqlx::query("UPDATE practices SET name = ? WHERE id = ? AND name = external_id")
+            .bind(name)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if renamed == 0 {
+            return Ok(None);
+        }
+        audit::record(&mut tx, audit, "setup", &format!("name={name} (the server's own name)")).await?;
+        let row =
+            sqlx::query(&format!("SELECT {COLUMNS} FROM practices WHERE id = ?")).bind(id).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        self.note_change();
+        from_row(&row).map(Some)
+    }
+
     pub async fn update_practice(&self, id: i64, c: &PracticeChanges, audit: &Audit) -> Result<Practice, AppError> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
