@@ -211,3 +211,47 @@ async fn a_replayed_slack_request_runs_once_and_a_forged_response_url_is_refused
     }
     assert!(served.stderr().contains("response_url is not on Slack's hooks host"), "{}", served.stderr());
 }
+
+/// VmRSS (or another /proc status line) of a process, in kB.
+fn status_kb(pid: u32, key: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with(key)).unwrap_or_else(|| panic!("no {key}"));
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// After a flood of connections each buffering most of a body, memory goes back to near idle once
+/// they are closed (glibc kept the freed buffers until serve trimmed them).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_goes_back_down_after_a_body_flood() {
+    let served = serve(&[("RATERISE_HTTP_BODY_TIMEOUT_MS", "1500")]);
+    assert_eq!(healthz(&served).await, 200);
+    let idle = status_kb(served.pid(), "VmRSS:");
+    let head = b"POST /discord/interactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                 X-Signature-Ed25519: 00\r\nX-Signature-Timestamp: 1\r\nContent-Length: 120000\r\n\r\n";
+    let part = vec![b'x'; 100_000];
+    let mut held = Vec::new();
+    for _ in 0..200 {
+        let mut s = TcpStream::connect(host(&served)).await.unwrap();
+        s.write_all(head).await.unwrap();
+        s.write_all(&part).await.unwrap();
+        held.push(s);
+    }
+    // Every body times out (408) and its connection is closed.
+    for s in held.iter_mut() {
+        let (text, _) = read_until_closed(s, Duration::from_secs(30)).await.expect("closed after the body timeout");
+        assert!(text.is_empty() || text.starts_with("HTTP/1.1 408") || text.starts_with("HTTP/1.1 503"), "{text}");
+    }
+    drop(held);
+    let peak = status_kb(served.pid(), "VmHWM:");
+    assert!(peak > idle + 10_000, "the flood held its buffers: idle {idle} kB, peak {peak} kB");
+    // Back near idle soon after (the trim runs half a second after the last connection closed).
+    let start = Instant::now();
+    let mut now = status_kb(served.pid(), "VmRSS:");
+    while now > idle + (peak - idle) / 3 && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        now = status_kb(served.pid(), "VmRSS:");
+    }
+    assert!(now <= idle + (peak - idle) / 3, "idle {idle} kB, peak {peak} kB, after {now} kB");
+    assert_eq!(healthz(&served).await, 200);
+}
