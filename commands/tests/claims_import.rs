@@ -236,18 +236,13 @@ async fn simplepractice_exports_import_in_both_variants() {
     assert_eq!(paid, None, "the client's Paid is not the insurance's");
 }
 
-/// No input makes the import panic: random mixes of the pieces CSV exports are made of, with
-/// random bytes, always end in a summary or a refusal (fixed seed, so a failure reproduces).
-#[tokio::test]
-async fn arbitrary_input_never_panics() {
-    let ctx = ctx().await;
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        state.wrapping_mul(0x2545F4914F6CDD1D)
-    };
+/// No input makes the import panic: mixes of the pieces CSV exports are made of, with random
+/// bytes, always end in a summary or a refusal, and a refusal writes nothing. A proptest, so a
+/// failure shrinks to a small input and prints it; PROPTEST_CASES raises the case count.
+#[test]
+fn arbitrary_input_never_panics() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
     const PIECES: &[&str] = &[
         "Date of Service",
         "Client",
@@ -284,25 +279,35 @@ async fn arbitrary_input_never_panics() {
         "0",
         "1.5",
     ];
-    for _ in 0..300 {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let ctx = rt.block_on(ctx());
+    let piece = prop_oneof![
+        9 => proptest::sample::select(PIECES).prop_map(|p| p.as_bytes().to_vec()),
+        1 => any::<u8>().prop_map(|b| vec![b]),
+    ];
+    let input = (any::<bool>(), proptest::collection::vec(piece, 0..40)).prop_map(|(header, pieces)| {
         let mut bytes = Vec::new();
-        if next() % 2 == 0 {
+        if header {
             bytes.extend_from_slice(b"Date of Service,Client,CPT Code,Insurance,Units,Paid\n");
         }
-        for _ in 0..(next() % 40) {
-            if next() % 10 == 0 {
-                bytes.push((next() % 256) as u8);
-            } else {
-                bytes.extend_from_slice(PIECES[(next() % PIECES.len() as u64) as usize].as_bytes());
-            }
-        }
-        let before = claim_count(&ctx).await;
-        match import_bytes(&ctx, bytes, &[]).await {
-            Ok(s) => assert_eq!(claim_count(&ctx).await, before + s.added as i64),
-            Err(e) => {
-                assert!(!e.is_internal(), "{e}");
-                assert_eq!(claim_count(&ctx).await, before, "a refused file wrote claims");
-            }
-        }
-    }
+        bytes.extend(pieces.into_iter().flatten());
+        bytes
+    });
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    runner
+        .run(&input, |bytes| {
+            rt.block_on(async {
+                let before = claim_count(&ctx).await;
+                match import_bytes(&ctx, bytes, &[]).await {
+                    Ok(s) => prop_assert_eq!(claim_count(&ctx).await, before + s.added as i64),
+                    Err(e) => {
+                        prop_assert!(!e.is_internal(), "{}", e);
+                        prop_assert_eq!(claim_count(&ctx).await, before, "a refused file wrote claims");
+                    }
+                }
+                Ok(())
+            })
+        })
+        .unwrap();
 }
