@@ -122,7 +122,9 @@ fn default_answer(state: &FakeState, path: &str, body: &[u8]) -> Response {
             let team = form.get("team").cloned().unwrap_or_default();
             match state.teams.lock().unwrap().get(&team) {
                 Some(name) => ok(team_info_body(&team, name)),
-                None => ok(json!({"ok": false, "error": "missing_scope", "needed": "team:read", "provided": "commands,chat:write"})),
+                None => ok(
+                    json!({"ok": false, "error": "missing_scope", "needed": "team:read", "provided": "commands,chat:write"}),
+                ),
             }
         }
         p if p.starts_with("/upload/") => (StatusCode::OK, "OK - 1234").into_response(),

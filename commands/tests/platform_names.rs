@@ -60,7 +60,9 @@ async fn a_practice_is_named_after_its_server_and_letters_carry_that_name() {
     assert!(text.contains("Reminder channel: <#1100000000000000009>"), "{text}");
     assert!(text.contains("reminder channel <#1100000000000000009>"), "{text}");
     run(&ctx, Platform::Discord, None, "/payer add name:Cigna kind:commercial volume:\"90837=10\"").await.unwrap();
-    run(&ctx, Platform::Discord, None, "/rate set payer:Cigna cpt:90837 amount:100 effective:2024-01-01").await.unwrap();
+    run(&ctx, Platform::Discord, None, "/rate set payer:Cigna cpt:90837 amount:100 effective:2024-01-01")
+        .await
+        .unwrap();
     let letter = all_text(&run(&ctx, Platform::Discord, None, "/draft kind:request payer:Cigna").await.unwrap());
     assert!(letter.contains("Sunrise Therapy"), "{letter}");
     assert!(!letter.contains(GUILD), "no server id in the letter: {letter}");

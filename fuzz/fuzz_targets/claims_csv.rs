@@ -46,8 +46,7 @@ async fn claims(ctx: &Ctx) -> i64 {
 
 fuzz_target!(|data: &[u8]| {
     let w = world();
-    let options =
-        ImportOptions { source: "export.csv".into(), map: Vec::new(), today: "2026-11-27".parse().unwrap() };
+    let options = ImportOptions { source: "export.csv".into(), map: Vec::new(), today: "2026-11-27".parse().unwrap() };
     w.rt.block_on(async {
         let before = claims(&w.ctx).await;
         let input = std::io::Cursor::new(data.to_vec());

@@ -182,7 +182,9 @@ impl Slack {
             return inv;
         }
         let api = &self.api;
-        self.names.fill(&self.ctx, inv, |team| async move { api.team_name(&team).await.map_err(|e| e.to_string()) }).await
+        self.names
+            .fill(&self.ctx, inv, |team| async move { api.team_name(&team).await.map_err(|e| e.to_string()) })
+            .await
     }
 
     /// A button press: acknowledged at once; its command's answer goes to the `response_url`.

@@ -477,7 +477,9 @@ mod tests {
         assert!(all.contains("Reminders are posted in <#C0123ABC>."), "{all}");
         assert!(all.contains("*Reminder channel*\\n<#C0123ABC>"), "{all}");
         assert!(
-            all.contains("&lt;!channel&gt; &lt;@U1&gt; &lt;#C1|x&gt; &lt;# C2&gt; &lt;#&gt; &amp;lt;#C3&amp;gt; &lt;#C4"),
+            all.contains(
+                "&lt;!channel&gt; &lt;@U1&gt; &lt;#C1|x&gt; &lt;# C2&gt; &lt;#&gt; &amp;lt;#C3&amp;gt; &lt;#C4"
+            ),
             "{all}"
         );
     }
