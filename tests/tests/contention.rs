@@ -1,6 +1,7 @@
 //! 50 writers at once on one database file (issue 15, item 3): 25 signed interactions through the
-//! real `raterise serve` endpoint and 25 console processes beside it, five mutating command kinds
-//! on each side. None may be refused ("database is locked" / "Something went wrong") and none
+//! real `raterise serve` endpoint and 25 console processes beside it, seven mutating command kinds
+//! on each side (payer add, edit and remove, rate set, negotiate start and log, practice
+//! credential). None may be refused ("database is locked" / "Something went wrong") and none
 //! lost: every change is there afterwards.
 
 use raterise_tests::discord::*;
@@ -8,7 +9,7 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 const GUILD: &str = "1000000000000000055";
-const KINDS: usize = 5;
+const KINDS: usize = 7;
 const EACH_SIDE: usize = 25;
 
 fn client() -> reqwest::Client {
@@ -20,7 +21,12 @@ fn payer(side: &str, i: usize) -> String {
     format!("{side}{i:02}x")
 }
 
-/// Writer `i`'s command line: five kinds by `i % 5`, each about its own payer or credential.
+/// The renewal date writer `i` sets with `/payer edit`.
+fn renewal(i: usize) -> String {
+    format!("2027-05-{:02}", i % 28 + 1)
+}
+
+/// Writer `i`'s command line: seven kinds by `i % 7`, each about its own payer or credential.
 fn line(side: &str, i: usize) -> String {
     let p = payer(side, i);
     match i % KINDS {
@@ -28,7 +34,9 @@ fn line(side: &str, i: usize) -> String {
         1 => format!("/rate set payer:{p} cpt:90837 amount:1{i:02}.00"),
         2 => format!("/negotiate start payer:{p} ask:\"90837=140\""),
         3 => format!("/practice credential name:Cred{p} kind:credential clinicians:1"),
-        _ => format!("/payer remove name:{p}"),
+        4 => format!("/payer remove name:{p}"),
+        5 => format!("/payer edit name:{p} renewal:{}", renewal(i)),
+        _ => format!("/negotiate log payer:{p} event:call note:\"Log{p}\""),
     }
 }
 
@@ -65,6 +73,12 @@ async fn fifty_concurrent_writers_through_the_endpoint_and_the_console_lose_noth
         endpoint(&served, &format!("/payer add name:{}", payer("E", i))).await;
         let out = console(&served.dir, &format!("/payer add name:{}", payer("C", i)));
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        if i % KINDS == 6 {
+            // A case to log a step on.
+            endpoint(&served, &format!("/negotiate start payer:{} ask:\"90837=140\"", payer("E", i))).await;
+            let out = console(&served.dir, &format!("/negotiate start payer:{} ask:\"90837=140\"", payer("C", i)));
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
     }
 
     // The storm: 25 interactions and 25 processes, all started before any is awaited.
@@ -127,7 +141,22 @@ async fn fifty_concurrent_writers_through_the_endpoint_and_the_console_lose_noth
             }
             2 => (cases.contains(&e), con_cases.contains(&c)),
             3 => (practice.contains(&format!("Cred{e}")), con_practice.contains(&format!("Cred{c}"))),
-            _ => (!payers.contains(&e), !con_names.contains(&c)),
+            4 => (!payers.contains(&e), !con_names.contains(&c)),
+            5 => {
+                let date = renewal(i);
+                let con = con_payers["payers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p["name"] == c && p["renewal_date"] == date);
+                (payers.lines().any(|l| l.contains(&e) && l.contains(&date)), con)
+            }
+            _ => {
+                let s = endpoint(&served, &format!("/negotiate status payer:{e}")).await;
+                let sc = String::from_utf8_lossy(&console(&served.dir, &format!("/negotiate status payer:{c}")).stdout)
+                    .into_owned();
+                (s.contains(&format!("Log{e}")), sc.contains(&format!("Log{c}")))
+            }
         };
         if !ok_e {
             lost.push(line("E", i));
