@@ -114,9 +114,12 @@ def main():
         s.close()
     time.sleep(2.0)
     after = rss_kb(pid)
+    time.sleep(8.0)
+    after10 = rss_kb(pid)
     peak = rss_kb(pid, "VmHWM")
     print(f"body flood: {len(socks)} connections x 100,000 of 120,000 bytes: VmRSS before {before} kB, "
-          f"while held {during} kB, peak (VmHWM) {peak} kB, after {after} kB; refused at once (503) {refused}; "
+          f"while held {during} kB, peak (VmHWM) {peak} kB, 2 s after {after} kB, 10 s after {after10} kB; "
+          f"refused at once (503) {refused}; "
           f"408 after the body timeout {answered_408}; all closed within {closed_after:.1f} s; /healthz during: {hz}")
 
     # 2. Oversized: refused from the Content-Length, nothing sent.
