@@ -132,7 +132,8 @@ pub(crate) fn parse_zip(input: &str) -> Option<(u32, bool)> {
     let t = input.trim();
     let (five, plus4) = match t.split_once('-') {
         Some((a, b)) => (a, Some(b)),
-        None if t.len() == 9 => (&t[..5], Some(&t[5..])),
+        // Only an all-ASCII 9-byte string can be split at byte 5 (a user may type any text).
+        None if t.len() == 9 && t.is_ascii() => (&t[..5], Some(&t[5..])),
         None => (t, None),
     };
     let digits = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit());
@@ -155,6 +156,9 @@ mod tests {
         assert_eq!(parse_zip("6061"), None);
         assert_eq!(parse_zip("60614-12"), None);
         assert_eq!(parse_zip("1320201"), None);
+        // Nine bytes that are not nine characters: found by the small-parsers proptest.
+        assert_eq!(parse_zip("שלום%"), None);
+        assert_eq!(parse_zip("1234é567"), None);
     }
 
     #[test]
