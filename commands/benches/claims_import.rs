@@ -9,8 +9,11 @@
 
 #[path = "../tests/support/claims_gen.rs"]
 mod claims_gen;
+#[path = "support/measure.rs"]
+mod measure;
 
 use chrono::NaiveDate;
+use measure::{median, peak_rss_kib};
 use raterise_commands::claims::{import_claims, ImportOptions, Progress};
 use raterise_commands::clock::{parse_instant, ManualClock};
 use raterise_commands::store::{Audit, Store};
@@ -25,15 +28,6 @@ const TODAY: &str = "2026-11-27";
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
-}
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// Writes about `rows` rows (whole weeks of a caseload); returns the rows written.
@@ -57,20 +51,7 @@ async fn child(csv: &Path, db: &Path) {
     let store = Store::open(db).await.unwrap();
     let clock = ManualClock::new(parse_instant("2026-11-27T15:00:00Z").unwrap());
     let ctx = Ctx::new(store, Arc::new(clock)).await.unwrap();
-    let mut lines = vec![
-        r#"/setup locality:"MANHATTAN, NY" credential:lcsw"#.to_string(),
-        "/payer add name:Cigna kind:commercial".into(),
-        r#"/payer add name:"BCBS Texas" kind:commercial"#.into(),
-        r#"/payer add name:"Optum Behavioral" kind:mbho"#.into(),
-    ];
-    for (payer, cpt, cents, eff) in claims_gen::CONTRACTS {
-        lines.push(format!(
-            r#"/rate set payer:"{payer}" cpt:{cpt} amount:{}.{:02} effective:{eff}"#,
-            cents / 100,
-            cents % 100
-        ));
-    }
-    for l in &lines {
+    for l in &claims_gen::practice_lines() {
         dispatch(&ctx, &demo::invocation("bench", l).unwrap()).await.unwrap();
     }
     let inv = demo::invocation("bench", "/help").unwrap();
@@ -81,26 +62,44 @@ async fn child(csv: &Path, db: &Path) {
     let started = Instant::now();
     let s = import_claims(&ctx.store, &audit, file, &options, &Progress::default()).await.unwrap();
     let secs = started.elapsed().as_secs_f64();
-    let mut report_ms = Vec::new();
-    for _ in 0..7 {
+    let import_rss = peak_rss_kib();
+    // `/report Cigna` (a third of the claims): the command, then the command and its reply (the
+    // table, the CSV and the PNG chart), each timed on its own, 21 times.
+    let (mut report_ms, mut rendered_ms) = (Vec::new(), Vec::new());
+    for _ in 0..21 {
         let t = Instant::now();
         dispatch(&ctx, &demo::invocation("bench", "/report Cigna").unwrap()).await.unwrap();
         report_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let out = dispatch(&ctx, &demo::invocation("bench", "/report Cigna").unwrap()).await.unwrap().reply();
+        rendered_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(!out.attachments.is_empty());
+        drop(out);
     }
-    report_ms.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "CHILD rows={} added={} secs={secs:.3} rss_kib={} report_ms_median={:.2}",
+        "CHILD rows={} added={} secs={secs:.3} rss_kib={import_rss} rss_after_report_kib={} report_ms_median={:.2} rendered_ms_median={:.2}",
         s.rows,
         s.added,
         peak_rss_kib(),
-        report_ms[report_ms.len() / 2]
+        median(report_ms),
+        median(rendered_ms)
     );
     ctx.store.close().await;
 }
 
-fn run_child(csv: &Path, db: &Path) -> (f64, u64, f64) {
-    let _ = std::fs::remove_file(db);
-    let _ = std::fs::remove_file(db.with_extension("db-wal"));
+/// One import in a fresh process: its `CHILD` line's fields.
+struct ChildRun {
+    secs: f64,
+    rss_kib: u64,
+    rss_after_report_kib: u64,
+    report_ms: f64,
+    rendered_ms: f64,
+}
+
+fn run_child(csv: &Path, db: &Path) -> ChildRun {
+    for f in [db.to_path_buf(), db.with_extension("db-wal"), db.with_extension("db-shm")] {
+        let _ = std::fs::remove_file(f);
+    }
     let out = Command::new(std::env::current_exe().unwrap())
         .env("RATERISE_BENCH_CHILD", format!("{}|{}", csv.display(), db.display()))
         .output()
@@ -111,7 +110,13 @@ fn run_child(csv: &Path, db: &Path) -> (f64, u64, f64) {
         .find(|l| l.starts_with("CHILD"))
         .unwrap_or_else(|| panic!("child: {text} {}", String::from_utf8_lossy(&out.stderr)));
     let field = |k: &str| line.split_whitespace().find_map(|p| p.strip_prefix(&format!("{k}="))).unwrap().to_string();
-    (field("secs").parse().unwrap(), field("rss_kib").parse().unwrap(), field("report_ms_median").parse().unwrap())
+    ChildRun {
+        secs: field("secs").parse().unwrap(),
+        rss_kib: field("rss_kib").parse().unwrap(),
+        rss_after_report_kib: field("rss_after_report_kib").parse().unwrap(),
+        report_ms: field("report_ms_median").parse().unwrap(),
+        rendered_ms: field("rendered_ms_median").parse().unwrap(),
+    }
 }
 
 /// The sqlite3 shell's `.import` of the same CSV into a plain table; time and peak RSS from
@@ -128,11 +133,6 @@ fn sqlite_import(csv: &Path, db: &Path) -> (f64, u64) {
     let err = String::from_utf8_lossy(&out.stderr);
     let rss = err.lines().find_map(|l| l.strip_prefix("MAXRSS ")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
     (secs, rss)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
 
 fn main() {
@@ -153,31 +153,55 @@ fn main() {
     let rounds: usize = std::env::var("RATERISE_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
     let dir: PathBuf = std::env::temp_dir().join(format!("raterise-claims-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    println!("size       raterise import (median of {rounds})        sqlite3 .import (median)   ratio   /report Cigna");
+    println!(
+        "machine: {} cores; rounds per size: {rounds}",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     for size in sizes {
         let csv = dir.join(format!("export-{size}.csv"));
         let rows = write_export(&csv, size);
         let mb = std::fs::metadata(&csv).unwrap().len() as f64 / 1e6;
-        let (mut ours, mut ours_rss, mut report, mut theirs, mut theirs_rss) = (vec![], 0, vec![], vec![], 0);
-        for _ in 0..rounds {
-            let (s, rss, r) = run_child(&csv, &dir.join("ours.db"));
-            ours.push(s);
-            ours_rss = ours_rss.max(rss);
-            report.push(r);
+        println!("{rows} rows, {mb:.1} MB of CSV");
+        let (mut ours, mut theirs, mut ratios, mut runs) = (vec![], vec![], vec![], vec![]);
+        let (mut theirs_rss, mut report, mut rendered) = (0, vec![], vec![]);
+        for round in 0..rounds {
+            let r = run_child(&csv, &dir.join("ours.db"));
             let (t, trss) = sqlite_import(&csv, &dir.join("sqlite.db"));
+            println!(
+                "  round {round}: raterise {:.2} s (peak RSS {:.1} MiB; {:.1} MiB after /report), sqlite3 .import {t:.2} s (peak RSS {:.1} MiB), ratio {:.2}x; /report Cigna {:.2} ms, with its reply {:.2} ms",
+                r.secs,
+                r.rss_kib as f64 / 1024.0,
+                r.rss_after_report_kib as f64 / 1024.0,
+                trss as f64 / 1024.0,
+                r.secs / t,
+                r.report_ms,
+                r.rendered_ms
+            );
+            ours.push(r.secs);
             theirs.push(t);
+            ratios.push(r.secs / t);
             theirs_rss = theirs_rss.max(trss);
+            report.push(r.report_ms);
+            rendered.push(r.rendered_ms);
+            runs.push(r);
         }
         let (o, t) = (median(ours), median(theirs));
+        let rss = runs.iter().map(|r| r.rss_kib).max().unwrap_or(0);
         println!(
-            "{rows:>8} rows ({mb:.0} MB): {o:.2} s, {:.0} rows/s, peak RSS {:.1} MB | {t:.2} s, {:.0} rows/s, peak RSS {:.1} MB | {:.2}x | {:.2} ms",
+            "  median: raterise {o:.2} s = {:.0} rows/s, peak RSS (max) {:.1} MiB | sqlite3 .import {t:.2} s = {:.0} rows/s, peak RSS {:.1} MiB | ratio (median of rounds) {:.2}x | /report Cigna {:.2} ms (median of rounds' medians of 21), with reply {:.2} ms",
             rows as f64 / o,
-            ours_rss as f64 / 1024.0,
+            rss as f64 / 1024.0,
             rows as f64 / t,
             theirs_rss as f64 / 1024.0,
-            o / t,
-            median(report)
+            median(ratios),
+            median(report),
+            median(rendered)
         );
+        // Disk is limited: the next size's files replace these.
+        for f in ["ours.db", "ours.db-wal", "ours.db-shm", "sqlite.db"] {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
+        let _ = std::fs::remove_file(&csv);
     }
     std::fs::remove_dir_all(&dir).ok();
 }

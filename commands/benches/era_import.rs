@@ -8,29 +8,19 @@
 //! The parent process generates the files into a temporary folder and runs itself again to
 //! measure, so the generator's memory is not counted in the peak RSS (VmHWM) reported.
 
+#[path = "support/measure.rs"]
+mod measure;
+
+use measure::{median, peak_rss_kib};
 use raterise_commands::clock::{parse_instant, ManualClock};
-use raterise_commands::era::generate::{contract_on, generate, EraSpec, PAYERS};
+use raterise_commands::era::generate::{generate, practice_lines, EraSpec};
 use raterise_commands::era::import::{import_paths, StoreKeys};
 use raterise_commands::era::segments::Segments;
 use raterise_commands::store::{Audit, Store};
 use raterise_commands::{demo, dispatch, Ctx};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
+use std::time::Instant;
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -150,26 +140,8 @@ fn measure(dir: &Path, files: usize, full: bool) {
 async fn setup(db: &Path) -> Ctx {
     let clock = ManualClock::new(parse_instant("2027-01-20T15:00:00Z").unwrap());
     let ctx = Ctx::new(Store::open(db).await.unwrap(), Arc::new(clock)).await.unwrap();
-    let spec = EraSpec::year_of_group(2026);
-    for p in PAYERS {
-        let run = |line: String| {
-            let ctx = ctx.clone();
-            async move { dispatch(&ctx, &demo::invocation("bench", &line).unwrap()).await.unwrap() }
-        };
-        run(format!("/payer add name:\"{}\" kind:commercial", p.name)).await;
-        for (cpt, _, _) in p.contract {
-            for on in [spec.start, spec.raise_on] {
-                let c = contract_on(p, cpt, on, spec.raise_on).unwrap();
-                let eff = if on == spec.start { "2025-01-01".to_string() } else { on.to_string() };
-                run(format!(
-                    "/rate set payer:\"{}\" cpt:{cpt} amount:{}.{:02} effective:{eff}",
-                    p.name,
-                    c / 100,
-                    c % 100
-                ))
-                .await;
-            }
-        }
+    for line in practice_lines(&EraSpec::year_of_group(2026)) {
+        dispatch(&ctx, &demo::invocation("bench", &line).unwrap()).await.unwrap();
     }
     ctx
 }

@@ -22,20 +22,7 @@ fn d(s: &str) -> NaiveDate {
 async fn setup() -> Ctx {
     let clock = ManualClock::new(parse_instant("2026-11-27T15:00:00Z").unwrap());
     let ctx = Ctx::new(Store::open_in_memory().await.unwrap(), Arc::new(clock)).await.unwrap();
-    let mut lines = vec![
-        r#"/setup locality:"MANHATTAN, NY" credential:lcsw"#.to_string(),
-        "/payer add name:Cigna kind:commercial".into(),
-        r#"/payer add name:"BCBS Texas" kind:commercial"#.into(),
-        r#"/payer add name:"Optum Behavioral" kind:mbho"#.into(),
-    ];
-    for (payer, cpt, cents, eff) in CONTRACTS {
-        lines.push(format!(
-            r#"/rate set payer:"{payer}" cpt:{cpt} amount:{}.{:02} effective:{eff}"#,
-            cents / 100,
-            cents % 100
-        ));
-    }
-    for line in lines {
+    for line in claims_gen::practice_lines() {
         dispatch(&ctx, &demo::invocation("p", &line).unwrap()).await.unwrap_or_else(|e| panic!("{line}: {e}"));
     }
     ctx

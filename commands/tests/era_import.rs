@@ -2,7 +2,7 @@
 //! /underpayments and /denials against the generator's own expectations.
 
 use raterise_commands::clock::{parse_instant, ManualClock};
-use raterise_commands::era::generate::{contract_on, generate, EraSpec, PAYERS};
+use raterise_commands::era::generate::{generate, practice_lines, EraSpec, PAYERS};
 use raterise_commands::era::import::{import, import_paths, EraImportSummary, EraInput, StoreKeys};
 use raterise_commands::store::{Audit, Store};
 use raterise_commands::{demo, dispatch, Ctx, Outcome};
@@ -16,36 +16,8 @@ async fn setup() -> (Ctx, StoreKeys, Audit) {
 async fn setup_with(store: Store) -> (Ctx, StoreKeys, Audit) {
     let clock = ManualClock::new(parse_instant("2027-01-20T15:00:00Z").unwrap());
     let ctx = Ctx::new(store, Arc::new(clock)).await.unwrap();
-    let spec = EraSpec::small(11);
-    for p in PAYERS {
-        run(&ctx, &format!("/payer add name:\"{}\" kind:commercial", p.name)).await;
-        for (cpt, _, _) in p.contract {
-            let before = contract_on(p, cpt, spec.start, spec.raise_on).unwrap();
-            let after = contract_on(p, cpt, spec.raise_on, spec.raise_on).unwrap();
-            run(
-                &ctx,
-                &format!(
-                    "/rate set payer:\"{}\" cpt:{cpt} amount:{}.{:02} effective:2025-01-01",
-                    p.name,
-                    before / 100,
-                    before % 100
-                ),
-            )
-            .await;
-            if after != before {
-                run(
-                    &ctx,
-                    &format!(
-                        "/rate set payer:\"{}\" cpt:{cpt} amount:{}.{:02} effective:{}",
-                        p.name,
-                        after / 100,
-                        after % 100,
-                        spec.raise_on
-                    ),
-                )
-                .await;
-            }
-        }
+    for line in practice_lines(&EraSpec::small(11)) {
+        run(&ctx, &line).await;
     }
     let practice =
         raterise_commands::handlers::practice_for(&ctx, &demo::invocation("t", "/help").unwrap()).await.unwrap();

@@ -158,6 +158,33 @@ pub fn contract_on(payer: &GenPayer, cpt: &str, date: NaiveDate, raise_on: Naive
     payer.contract.iter().find(|c| c.0 == cpt).map(|c| if date < raise_on { c.1 } else { c.2 })
 }
 
+/// The commands that set up the practice a batch is read against: each payer, and its contract
+/// before and on `spec.raise_on` (the first in force from 2025-01-01), as tests and the benchmark
+/// run them.
+pub fn practice_lines(spec: &EraSpec) -> Vec<String> {
+    let mut lines = Vec::new();
+    for p in PAYERS {
+        lines.push(format!("/payer add name:\"{}\" kind:commercial", p.name));
+        for (cpt, _, _) in p.contract {
+            let before = contract_on(p, cpt, spec.start, spec.raise_on).expect("contracted code");
+            let after = contract_on(p, cpt, spec.raise_on, spec.raise_on).expect("contracted code");
+            let mut set = |cents: i64, effective: String| {
+                lines.push(format!(
+                    "/rate set payer:\"{}\" cpt:{cpt} amount:{}.{:02} effective:{effective}",
+                    p.name,
+                    cents / 100,
+                    cents % 100
+                ))
+            };
+            set(before, "2025-01-01".into());
+            if after != before {
+                set(after, spec.raise_on.to_string());
+            }
+        }
+    }
+    lines
+}
+
 #[derive(Clone)]
 struct Line {
     cpt: &'static str,

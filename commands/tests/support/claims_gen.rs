@@ -47,6 +47,25 @@ pub const CONTRACTS: &[(&str, &str, i64, &str)] = &[
     ("Optum Behavioral", "90834", 8000, "2024-01-01"),
 ];
 
+/// The commands that set up the practice the generated exports are read against: three of the
+/// export's payers (the fourth is left unknown) and their contracts.
+pub fn practice_lines() -> Vec<String> {
+    let mut lines = vec![
+        r#"/setup locality:"MANHATTAN, NY" credential:lcsw"#.to_string(),
+        "/payer add name:Cigna kind:commercial".into(),
+        r#"/payer add name:"BCBS Texas" kind:commercial"#.into(),
+        r#"/payer add name:"Optum Behavioral" kind:mbho"#.into(),
+    ];
+    for (payer, cpt, cents, eff) in CONTRACTS {
+        lines.push(format!(
+            r#"/rate set payer:"{payer}" cpt:{cpt} amount:{}.{:02} effective:{eff}"#,
+            cents / 100,
+            cents % 100
+        ));
+    }
+    lines
+}
+
 #[derive(Debug, Clone)]
 pub struct GenRow {
     pub date: NaiveDate,
