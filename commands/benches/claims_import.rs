@@ -5,7 +5,8 @@
 //!
 //!   cargo bench -p raterise-commands --bench claims_import
 //!
-//! RATERISE_BENCH_SIZES=250000,1000000 and RATERISE_BENCH_ROUNDS=3 change the defaults.
+//! RATERISE_BENCH_SIZES=250000,1000000 and RATERISE_BENCH_ROUNDS=3 change the defaults;
+//! RATERISE_BENCH_KEEP=1 keeps the generated CSV and databases (in the temp dir) for profiling.
 
 #[path = "../tests/support/claims_gen.rs"]
 mod claims_gen;
@@ -197,11 +198,17 @@ fn main() {
             median(report),
             median(rendered)
         );
+        if std::env::var_os("RATERISE_BENCH_KEEP").is_some() {
+            println!("  kept {}", dir.display());
+            continue;
+        }
         // Disk is limited: the next size's files replace these.
         for f in ["ours.db", "ours.db-wal", "ours.db-shm", "sqlite.db"] {
             let _ = std::fs::remove_file(dir.join(f));
         }
         let _ = std::fs::remove_file(&csv);
     }
-    std::fs::remove_dir_all(&dir).ok();
+    if std::env::var_os("RATERISE_BENCH_KEEP").is_none() {
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
