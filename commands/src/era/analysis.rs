@@ -50,9 +50,23 @@ pub async fn underpaid_lines(
     let mut out = Vec::new();
     for payer in payers {
         for (cpt, history) in histories(store, payer.id).await? {
-            let Some(highest) = history.iter().map(|r| r.amount).max() else { continue };
-            // Only lines below the highest rate the code ever had can be short: one index range.
-            let candidates = store.era_lines_below(payer.id, &cpt, from, to, highest - Cents(TOLERANCE_CENTS)).await?;
+            // One index range per stretch of dates with one rate in force, asking only for the
+            // lines below that rate: a year after a raise, most lines are below the highest
+            // rate but few are short, and fetching each costs more than judging it.
+            let mut starts: Vec<NaiveDate> = history.iter().map(|r| r.effective_date).collect();
+            starts.sort();
+            starts.dedup();
+            let mut candidates = Vec::new();
+            for (i, start) in starts.iter().enumerate() {
+                let end = starts.get(i + 1).and_then(|next| next.pred_opt()).map_or(to, |e| e.min(to));
+                let start = (*start).max(from);
+                let Some(rate) = current_from_history(&history, start) else { continue };
+                if start <= end {
+                    candidates.extend(
+                        store.era_lines_below(payer.id, &cpt, start, end, rate.amount - Cents(TOLERANCE_CENTS)).await?,
+                    );
+                }
+            }
             for line in candidates {
                 let Some(contract) = current_from_history(&history, line.service_date) else { continue };
                 let short = contract.amount.0 - line.allowed.0;

@@ -61,6 +61,20 @@ pub struct ClaimWriter {
     import_id: i64,
     before: i64,
     source: String,
+    /// The connection's page cache before the import enlarged it.
+    cache_pages: i64,
+}
+
+/// The page cache an import works with (KiB; SQLite's default is 2 MiB). A claim's rows go to
+/// pages all over the table (clustered by date of service, the export ordered otherwise) and its
+/// natural-key index; with the default cache every row past the first few MB rewrote pages read
+/// back from the WAL, and an import of 1M rows took 10x the sqlite3 shell's `.import` (see
+/// BENCHMARKS.md). 64 MiB keeps the hot pages in memory and bounds the import's memory.
+const IMPORT_CACHE_KIB: i64 = 64 * 1024;
+
+async fn set_cache(conn: &mut SqliteConnection, pages_or_kib: i64) -> Result<(), AppError> {
+    sqlx::query(&format!("PRAGMA cache_size = {pages_or_kib}")).execute(conn).await?;
+    Ok(())
 }
 
 const CLAIM_COLUMNS: usize = 19;
@@ -127,7 +141,8 @@ impl ClaimWriter {
     }
 
     /// Nothing of this import is kept.
-    pub async fn abandon(self) -> Result<(), AppError> {
+    pub async fn abandon(mut self) -> Result<(), AppError> {
+        set_cache(&mut self.tx, self.cache_pages).await?;
         self.tx.rollback().await?;
         Ok(())
     }
@@ -162,6 +177,9 @@ impl ClaimWriter {
             ),
         )
         .await?;
+        // Back to the pool with its usual cache: the pages above it are freed as the commit
+        // makes them clean.
+        set_cache(&mut self.tx, self.cache_pages).await?;
         self.tx.commit().await?;
         Ok(ImportDone { import_id: self.import_id, added, updated })
     }
@@ -192,7 +210,9 @@ impl Store {
         .await?
         .get("id");
         let before = count_claims(&mut tx, audit.practice_id).await?;
-        Ok(ClaimWriter { tx, audit: audit.clone(), import_id, before, source: source.to_string() })
+        let cache_pages: i64 = sqlx::query("PRAGMA cache_size").fetch_one(&mut *tx).await?.get(0);
+        set_cache(&mut tx, -IMPORT_CACHE_KIB).await?;
+        Ok(ClaimWriter { tx, audit: audit.clone(), import_id, before, source: source.to_string(), cache_pages })
     }
 
     /// The practice's client-key secret, created from the OS CSPRNG the first time it is needed.

@@ -59,6 +59,7 @@ impl Store {
     ) -> Result<FileStored, AppError> {
         let mut tx = self.write_tx().await?;
         let mut out = FileStored::default();
+        let mut adjustments = Adjustments::default();
         for (i, check) in remittance.checks.iter().enumerate() {
             let payer_id = payers.get(i).copied().flatten();
             let seen = CheckSeen {
@@ -78,13 +79,24 @@ impl Store {
                 let k = keys.get(i).and_then(|k| k.get(j)).ok_or_else(|| {
                     AppError::internal("storing a remittance", std::io::Error::other("a claim without its keys"))
                 })?;
-                insert_claim(&mut tx, audit.practice_id, check_id, payer_id, &check.payer_name, claim, k).await?;
+                insert_claim(
+                    &mut tx,
+                    audit.practice_id,
+                    check_id,
+                    payer_id,
+                    &check.payer_name,
+                    claim,
+                    k,
+                    &mut adjustments,
+                )
+                .await?;
                 out.claims += 1;
                 out.service_lines += claim.lines.len();
                 out.paid_cents += claim.paid.0;
                 out.reversals += usize::from(claim.is_reversal());
             }
         }
+        adjustments.flush(&mut tx).await?;
         // Payer ids of checks matched by name: the next file matches by id (the claims import's table).
         let ids: Vec<(String, i64)> = remittance
             .checks
@@ -183,6 +195,7 @@ async fn insert_claim(
     payer_name: &str,
     claim: &Claim,
     keys: &ClaimKeys,
+    adjustments: &mut Adjustments,
 ) -> Result<(), AppError> {
     let denied = is_denied(claim);
     let reversal = claim.is_reversal();
@@ -233,7 +246,7 @@ async fn insert_claim(
     .fetch_one(&mut *conn)
     .await?;
     for a in &claim.adjustments {
-        insert_adjustment(conn, claim_id, None, &a.group, &a.reason, a.amount).await?;
+        adjustments.push(&mut *conn, claim_id, None, a).await?;
     }
     let counted = !denied && !reversal;
     for line in &claim.lines {
@@ -259,31 +272,55 @@ async fn insert_claim(
         .fetch_one(&mut *conn)
         .await?;
         for a in &line.adjustments {
-            insert_adjustment(conn, claim_id, Some(line_id), &a.group, &a.reason, a.amount).await?;
+            adjustments.push(&mut *conn, claim_id, Some(line_id), a).await?;
         }
     }
     Ok(())
 }
 
-async fn insert_adjustment(
-    conn: &mut SqliteConnection,
-    claim_id: i64,
-    line_id: Option<i64>,
-    group: &str,
-    reason: &str,
-    amount: Cents,
-) -> Result<(), AppError> {
-    sqlx::query(
-        "INSERT INTO era_adjustments (claim_id, line_id, group_code, reason, amount_cents) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(claim_id)
-    .bind(line_id)
-    .bind(group)
-    .bind(reason)
-    .bind(amount.0)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+/// Adjustments (CAS) waiting to be written, many rows to a statement: they are the most
+/// numerous rows of a file (two or three per line), and each statement costs far more than a
+/// row (the era benchmark in BENCHMARKS.md). Nothing reads them before the file commits.
+#[derive(Default)]
+struct Adjustments {
+    rows: Vec<(i64, Option<i64>, String, String, i64)>,
+}
+
+impl Adjustments {
+    /// Rows per statement (5 parameters each, well under SQLite's limit of 32,766).
+    const BATCH: usize = 200;
+
+    async fn push(
+        &mut self,
+        conn: &mut SqliteConnection,
+        claim_id: i64,
+        line_id: Option<i64>,
+        a: &crate::era::Adjustment,
+    ) -> Result<(), AppError> {
+        self.rows.push((claim_id, line_id, a.group.clone(), a.reason.clone(), a.amount.0));
+        if self.rows.len() == Self::BATCH {
+            self.flush(conn).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, conn: &mut SqliteConnection) -> Result<(), AppError> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let mut sql =
+            String::from("INSERT INTO era_adjustments (claim_id, line_id, group_code, reason, amount_cents) VALUES ");
+        for i in 0..self.rows.len() {
+            sql.push_str(if i == 0 { "(?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?)" });
+        }
+        let mut q = sqlx::query(&sql);
+        for (claim, line, group, reason, amount) in &self.rows {
+            q = q.bind(claim).bind(line).bind(group).bind(reason).bind(amount);
+        }
+        q.execute(&mut *conn).await?;
+        self.rows.clear();
+        Ok(())
+    }
 }
 
 /// One counted service line of a payer, as /underpayments reads it.
