@@ -187,6 +187,8 @@ async fn insert_check(
     Ok(Some(id))
 }
 
+// The check's identity, the claim, its keys and the pending adjustments: all needed, none shared.
+#[allow(clippy::too_many_arguments)]
 async fn insert_claim(
     conn: &mut SqliteConnection,
     practice_id: i64,
