@@ -3,6 +3,7 @@
 //! this gives the tail.
 //!
 //!     cargo bench -p raterise-commands --bench rates_latency
+//!     RATERISE_BENCH_SAMPLES=2000 cargo bench -p raterise-commands --bench rates_latency
 
 use raterise_commands::clock::{parse_instant, ManualClock};
 use raterise_commands::generate::{large_practice, LargeSpec};
@@ -48,7 +49,11 @@ fn main() {
             ("rates_payer latest next month (uncached)", future_rates, true),
             ("rates_ranking", Invocation::new(Tenant::console("large"), actor.clone(), "rates"), false),
         ] {
-            let (warmup, samples) = if full { (500, 10_000) } else { (10, 100) };
+            let (warmup, mut samples) = if full { (500, 10_000) } else { (10, 100) };
+            // RATERISE_BENCH_SAMPLES=N: fewer (or more) calls per row, e.g. on a loaded machine.
+            if let Some(n) = std::env::var("RATERISE_BENCH_SAMPLES").ok().and_then(|n| n.parse().ok()) {
+                samples = n;
+            }
             for _ in 0..warmup {
                 dispatch(&ctx, &inv).await.unwrap();
             }

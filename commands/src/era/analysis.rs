@@ -100,9 +100,15 @@ pub struct Arrivals {
 }
 
 pub async fn arrivals(store: &Store, payer: &Payer, from: NaiveDate, to: NaiveDate) -> Result<Arrivals, AppError> {
-    let hist = histories(store, payer.id).await?;
     let mut out = Arrivals::default();
-    for (cpt, allowed, date) in store.era_payer_lines(payer.id, from, to).await? {
+    let lines = store.era_payer_lines(payer.id, from, to).await?;
+    // The lines first: without remittances (the usual case) the payer's whole rate history, read
+    // on every uncached `/rates PAYER`, is not needed.
+    if lines.is_empty() {
+        return Ok(out);
+    }
+    let hist = histories(store, payer.id).await?;
+    for (cpt, allowed, date) in lines {
         let Some((_, h)) = hist.iter().find(|(c, _)| *c == cpt) else { continue };
         let Some(contract) = current_from_history(h, date) else { continue };
         out.lines += 1;

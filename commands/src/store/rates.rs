@@ -179,80 +179,81 @@ impl Store {
     ) -> Result<(Vec<CodeRate>, Vec<(String, String, Cents)>), AppError> {
         let kinds = serde_json::to_string(&peer_kinds.iter().map(|k| k.key()).collect::<Vec<_>>())
             .map_err(|e| AppError::internal("encoding payer kinds", e))?;
-        // Part 1: the payer's codes, each with the best peer found by walking the
-        // (practice, code, rate desc) index to the first qualifying payer whose latest rate is in
-        // effect. Part 2: peers whose latest rate starts after `today` (an agreed raise from next
-        // month): the rate in force is the prior one in the same summary row, the best per code
-        // picked in SQL (one row per code, not one per peer); only a peer with two rates still to
-        // come (or a summary from before the prior was kept) needs its history (part 3).
-        let rows = sqlx::query(
+        // Part 1: the payer's codes, each with two candidates for the best peer in force, each
+        // found by walking an index to the first qualifying payer: the highest latest rate
+        // already in effect (payer_codes_by_rate) and the highest prior rate of a peer whose
+        // latest rate starts after `today`, an agreed raise from next month (by_prior_rate).
+        // Both walks read the index only until a qualifying payer; each is skipped outright
+        // (one seek, evaluated once) when no summary of the practice is in that state. Part 2:
+        // peers whose summary cannot answer for today (two rates still to come, or a summary
+        // from before the prior was kept), found by a seek; only those read their history.
+        const PEER: &str = "px.status = 'in-network' AND px.kind IN (SELECT value FROM json_each(?4))";
+        let sql = format!(
             "SELECT 'own' AS part, c.payer_id, c.cpt, c.weekly_volume, c.latest_cents, c.latest_effective,
                     c.latest_since, c.prior_cents, c.prior_effective, c.prior_since, c.prior_known,
-                    p.name AS peer_name, pc.latest_cents AS peer_cents
+                    lp.name AS peer_name, l.latest_cents AS peer_cents,
+                    fp.name AS prior_peer_name, f.prior_cents AS prior_peer_cents
              FROM payer_codes c
-             LEFT JOIN payer_codes pc ON pc.payer_id = (
+             LEFT JOIN payer_codes l ON l.payer_id = (
                  SELECT x.payer_id FROM payer_codes x INDEXED BY payer_codes_by_rate
                  JOIN payers px ON px.id = x.payer_id
                  WHERE x.practice_id = ?1 AND x.cpt = c.cpt AND x.payer_id <> ?2
-                   AND x.latest_effective <= ?3 AND px.status = 'in-network'
-                   AND px.kind IN (SELECT value FROM json_each(?4))
-                 ORDER BY x.latest_cents DESC LIMIT 1) AND pc.cpt = c.cpt
-             LEFT JOIN payers p ON p.id = pc.payer_id
+                   AND x.latest_effective <= ?3 AND {PEER}
+                   AND EXISTS (SELECT 1 FROM payer_codes INDEXED BY payer_codes_by_effective
+                               WHERE practice_id = ?1 AND latest_effective <= ?3)
+                 ORDER BY x.latest_cents DESC, x.payer_id LIMIT 1) AND l.cpt = c.cpt
+             LEFT JOIN payers lp ON lp.id = l.payer_id
+             LEFT JOIN payer_codes f ON f.payer_id = (
+                 SELECT x.payer_id FROM payer_codes x INDEXED BY payer_codes_by_prior_rate
+                 JOIN payers px ON px.id = x.payer_id
+                 WHERE x.practice_id = ?1 AND x.cpt = c.cpt AND x.payer_id <> ?2 AND x.prior_cents IS NOT NULL
+                   AND x.latest_effective > ?3 AND x.prior_effective <= ?3 AND {PEER}
+                   AND EXISTS (SELECT 1 FROM payer_codes INDEXED BY payer_codes_by_effective
+                               WHERE practice_id = ?1 AND latest_effective > ?3)
+                 ORDER BY x.prior_cents DESC, x.payer_id LIMIT 1) AND f.cpt = c.cpt
+             LEFT JOIN payers fp ON fp.id = f.payer_id
              WHERE c.payer_id = ?2
              UNION ALL
-             SELECT 'future_peer', pc.payer_id, pc.cpt, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, p.name,
-                    MAX(coalesce(pc.prior_cents, 0))
-             FROM payer_codes pc INDEXED BY payer_codes_by_effective JOIN payers p ON p.id = pc.payer_id
-             WHERE pc.practice_id = ?1 AND pc.latest_effective > ?3 AND pc.payer_id <> ?2
-               AND p.status = 'in-network' AND p.kind IN (SELECT value FROM json_each(?4))
-               AND pc.cpt IN (SELECT cpt FROM payer_codes WHERE payer_id = ?2)
-               AND pc.prior_known = 1 AND (pc.prior_effective IS NULL OR pc.prior_effective <= ?3)
-             GROUP BY pc.cpt
+             SELECT 'history_peer', pc.payer_id, pc.cpt, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, px.name, NULL,
+                    NULL, NULL
+             FROM payer_codes pc INDEXED BY payer_codes_needing_history JOIN payers px ON px.id = pc.payer_id
+             WHERE pc.practice_id = ?1 AND pc.prior_known = 0 AND pc.latest_effective > ?3 AND pc.payer_id <> ?2
+               AND {PEER} AND pc.cpt IN (SELECT cpt FROM payer_codes WHERE payer_id = ?2)
              UNION ALL
-             SELECT 'history_peer', pc.payer_id, pc.cpt, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, p.name, NULL
-             FROM payer_codes pc INDEXED BY payer_codes_by_effective JOIN payers p ON p.id = pc.payer_id
-             WHERE pc.practice_id = ?1 AND pc.latest_effective > ?3 AND pc.payer_id <> ?2
-               AND p.status = 'in-network' AND p.kind IN (SELECT value FROM json_each(?4))
-               AND NOT (pc.prior_known = 1 AND (pc.prior_effective IS NULL OR pc.prior_effective <= ?3))
-               AND pc.cpt IN (SELECT cpt FROM payer_codes WHERE payer_id = ?2)",
-        )
-        .bind(practice_id)
-        .bind(payer_id)
-        .bind(today)
-        .bind(&kinds)
-        .fetch_all(self.pool())
-        .await?;
+             SELECT 'history_peer', pc.payer_id, pc.cpt, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, px.name, NULL,
+                    NULL, NULL
+             FROM payer_codes pc INDEXED BY payer_codes_needing_history JOIN payers px ON px.id = pc.payer_id
+             WHERE pc.practice_id = ?1 AND pc.prior_known = 1 AND pc.prior_effective > ?3 AND pc.payer_id <> ?2
+               AND {PEER} AND pc.cpt IN (SELECT cpt FROM payer_codes WHERE payer_id = ?2)"
+        );
+        let rows =
+            sqlx::query(&sql).bind(practice_id).bind(payer_id).bind(today).bind(&kinds).fetch_all(self.pool()).await?;
         let mut own_rows = Vec::new();
         let mut best: Vec<(String, String, Cents)> = Vec::new();
         let mut future = Vec::new();
         for r in rows {
             let part: &str = r.get("part");
             if part == "own" {
-                if let (Some(name), Some(cents)) =
-                    (r.get::<Option<String>, _>("peer_name"), r.get::<Option<i64>, _>("peer_cents"))
-                {
-                    best.push((r.get("cpt"), name, Cents(cents)));
+                let cpt: String = r.get("cpt");
+                let live = r.get::<Option<String>, _>("peer_name").zip(r.get::<Option<i64>, _>("peer_cents"));
+                let prior =
+                    r.get::<Option<String>, _>("prior_peer_name").zip(r.get::<Option<i64>, _>("prior_peer_cents"));
+                // The higher of the two; a tie keeps the peer whose latest rate is in force.
+                let pick = match (live, prior) {
+                    (Some(l), Some(p)) => Some(if l.1 >= p.1 { l } else { p }),
+                    (l, p) => l.or(p),
+                };
+                if let Some((name, cents)) = pick {
+                    best.push((cpt, name, Cents(cents)));
                 }
                 own_rows.push(r);
             } else {
-                future.push((
-                    r.get::<i64, _>("payer_id"),
-                    r.get::<String, _>("cpt"),
-                    r.get::<String, _>("peer_name"),
-                    r.get::<Option<i64>, _>("peer_cents"),
-                ));
+                future.push((r.get::<i64, _>("payer_id"), r.get::<String, _>("cpt"), r.get::<String, _>("peer_name")));
             }
         }
-        for (peer, cpt, name, prior) in future {
-            let amount = match prior {
-                // 0: nothing was in force before the latest rate.
-                Some(0) => continue,
-                Some(cents) => Cents(cents),
-                None => match current_from_history(&self.rate_history(peer, Some(&cpt)).await?, today) {
-                    Some(cur) => cur.amount,
-                    None => continue,
-                },
-            };
+        for (peer, cpt, name) in future {
+            let Some(cur) = current_from_history(&self.rate_history(peer, Some(&cpt)).await?, today) else { continue };
+            let amount = cur.amount;
             match best.iter_mut().find(|(c, _, _)| *c == cpt) {
                 Some(entry) if entry.2 >= amount => {}
                 Some(entry) => *entry = (cpt, name, amount),
@@ -467,6 +468,94 @@ mod tests {
         assert_eq!(c90837.pending.map(|p| (p.amount, p.effective_date)), Some((Cents(14000), d("2027-06-01"))));
         let c90834 = on.iter().find(|c| c.cpt == "90834").unwrap();
         assert!(c90834.current.is_none() && c90834.pending.is_some());
+    }
+
+    /// The best peer per code from the one statement is the best of every qualifying peer's
+    /// rate in force, read code by code: peers in force, with a raise to come, with two rates
+    /// to come, with only a future rate, with a summary from before the prior was kept, out of
+    /// network and Medicare (both left out).
+    #[tokio::test]
+    async fn best_peers_agree_with_each_peers_rate_in_force_on_every_day() {
+        use crate::domain::PayerStatus;
+        use crate::invocation::Tenant;
+        use chrono::TimeZone;
+        let store = Store::open_in_memory().await.unwrap();
+        let at = chrono::Utc.with_ymd_and_hms(2026, 11, 27, 15, 0, 0).unwrap();
+        let practice = store.ensure_practice(&Tenant::console("t"), "t", at).await.unwrap();
+        let audit = Audit { practice_id: practice.id, actor: "tester".into(), at };
+        let d = |s: &str| -> NaiveDate { s.parse().unwrap() };
+        let mut payers = Vec::new();
+        for (name, kind, status) in [
+            ("Own", PayerKind::Commercial, PayerStatus::InNetwork),
+            ("Raise", PayerKind::Commercial, PayerStatus::InNetwork),
+            ("Steady", PayerKind::Commercial, PayerStatus::InNetwork),
+            ("Twice", PayerKind::Commercial, PayerStatus::InNetwork),
+            ("New", PayerKind::Commercial, PayerStatus::InNetwork),
+            ("Old", PayerKind::Commercial, PayerStatus::InNetwork),
+            ("Gone", PayerKind::Commercial, PayerStatus::OutOfNetwork),
+            ("Medicare", PayerKind::Medicare, PayerStatus::InNetwork),
+        ] {
+            let mut new = crate::store::NewPayer::new(name, kind);
+            new.status = status;
+            payers.push((store.insert_payer(practice.id, &new, &[], &audit).await.unwrap(), kind, status));
+        }
+        let rates: &[(usize, &str, i64, &str)] = &[
+            (0, "90837", 10000, "2024-01-01"),
+            (0, "90834", 8000, "2027-01-01"),
+            (1, "90837", 12000, "2023-01-01"),
+            (1, "90837", 15000, "2027-01-01"),
+            (1, "90834", 9100, "2025-01-01"),
+            (1, "90834", 9900, "2027-01-01"),
+            (2, "90837", 13000, "2022-01-01"),
+            (2, "90834", 9500, "2022-01-01"),
+            (3, "90837", 14000, "2024-01-01"),
+            (3, "90837", 14500, "2027-01-01"),
+            (3, "90837", 16000, "2027-06-01"),
+            (4, "90837", 17000, "2027-03-01"),
+            (5, "90837", 12500, "2021-01-01"),
+            (5, "90837", 15500, "2027-02-01"),
+            (5, "90834", 9700, "2021-01-01"),
+            (5, "90834", 9800, "2027-02-01"),
+            (6, "90837", 30000, "2020-01-01"),
+            (7, "90837", 31000, "2020-01-01"),
+        ];
+        for &(i, cpt, cents, eff) in rates {
+            let p = &payers[i].0;
+            store.set_rate((p.id, &p.name), cpt, Cents(cents), d(eff), &audit).await.unwrap();
+        }
+        // A summary written before the prior columns existed.
+        sqlx::query(
+            "UPDATE payer_codes SET prior_known = 0, prior_cents = NULL, prior_effective = NULL, prior_since = NULL
+             WHERE payer_id = ?",
+        )
+        .bind(payers[5].0.id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let kinds: Vec<PayerKind> = PayerKind::ALL.into_iter().filter(|k| k.is_negotiable()).collect();
+        let own = payers[0].0.id;
+        for day in ["2021-06-01", "2024-06-01", "2026-11-27", "2027-01-01", "2027-02-15", "2027-04-01", "2027-07-01"] {
+            let today = d(day);
+            let (codes, mut best) = store.payer_rates_with_peers(practice.id, own, &kinds, today).await.unwrap();
+            assert_eq!(codes.iter().map(|c| c.cpt.as_str()).collect::<Vec<_>>(), ["90834", "90837"]);
+            let mut expected: Vec<(String, String, Cents)> = Vec::new();
+            for (p, kind, status) in &payers[1..] {
+                if *status != PayerStatus::InNetwork || !kind.is_negotiable() {
+                    continue;
+                }
+                for c in store.payer_code_rates(p.id, today).await.unwrap() {
+                    let Some(cur) = c.current else { continue };
+                    match expected.iter_mut().find(|(cpt, _, _)| *cpt == c.cpt) {
+                        Some(e) if e.2 >= cur.amount => {}
+                        Some(e) => *e = (c.cpt.clone(), p.name.clone(), cur.amount),
+                        None => expected.push((c.cpt.clone(), p.name.clone(), cur.amount)),
+                    }
+                }
+            }
+            best.sort();
+            expected.sort();
+            assert_eq!(best, expected, "on {day}");
+        }
     }
 
     #[test]
