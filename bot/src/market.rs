@@ -327,9 +327,21 @@ pub async fn import(ctx: &Ctx, source: &str, payer: &str, state: Option<&str>, j
 /// `raterise market nppes FILE [--json]`.
 pub async fn nppes(ctx: &Ctx, source: &str, json: bool) -> ExitCode {
     let policy = FetchPolicy::from_env();
-    let input = match open(source, &policy) {
-        Ok(r) => r,
-        Err(e) => return fail(e, 1),
+    let input = if is_url(source) {
+        match open_url(source, &policy) {
+            Ok(r) => handler::NppesInput::Csv(r),
+            Err(e) => return fail(e, 1),
+        }
+    } else {
+        // The ZIP as CMS publishes it, or the CSV inside it.
+        let mut head = [0u8; 4];
+        let zip =
+            std::fs::File::open(source).and_then(|mut f| f.read(&mut head)).map(|n| tic::nppes::is_zip(&head[..n]));
+        match (zip, std::fs::File::open(source)) {
+            (Ok(true), Ok(f)) => handler::NppesInput::Zip(f),
+            (Ok(false), Ok(f)) => handler::NppesInput::Csv(Box::new(f)),
+            (Err(e), _) | (_, Err(e)) => return fail(format!("Could not open {source}: {e}"), 1),
+        }
     };
     match handler::load_nppes(ctx, input, &source_name(source)).await {
         Ok(s) if json => print_json(&s),

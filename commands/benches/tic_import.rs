@@ -2,19 +2,26 @@
 //! pass against the csv crate reading the same bytes and doing nothing. Release build:
 //!
 //!   cargo bench -p raterise-commands --bench tic_import -- gen 500 /tmp/tic-500.json.gz
-//!   cargo bench -p raterise-commands --bench tic_import -- compare /tmp/tic-500.json.gz
+//!   cargo bench -p raterise-commands --bench tic_import -- compare /tmp/tic-500.json.gz [ROUNDS]
 //!   cargo bench -p raterise-commands --bench tic_import -- import /tmp/tic-500.json.gz   (peak RSS)
 //!   cargo bench -p raterise-commands --bench tic_import -- nppes-gen 9000000 /tmp/nppes.csv
-//!   cargo bench -p raterise-commands --bench tic_import -- nppes-compare /tmp/nppes.csv
+//!   cargo bench -p raterise-commands --bench tic_import -- nppes-compare /tmp/nppes.csv [ROUNDS]
+//!   cargo bench -p raterise-commands --bench tic_import -- nppes-csv /tmp/nppes.csv    (peak RSS)
+//!   cargo bench -p raterise-commands --bench tic_import -- nppes-load /tmp/nppes.csv   (peak RSS)
 //!
 //! Peak RSS is the process's VmHWM from /proc/self/status, printed by the single-mode runs.
 
+use raterise_commands::clock::SystemClock;
+use raterise_commands::handlers::market;
+use raterise_commands::store::Store;
 use raterise_commands::tic::generate::{
-    write_in_network, write_nppes_header, write_nppes_row, InNetworkSpec, NppesRow,
+    write_in_network, write_nppes_header, write_nppes_row_as, InNetworkSpec, NppesRow,
 };
-use raterise_commands::tic::nppes::{self, BhNpis, Bucket};
+use raterise_commands::tic::nppes::{BhNpis, Bucket};
 use raterise_commands::tic::{self, Options};
+use raterise_commands::Ctx;
 use std::io::{BufWriter, Write};
+use std::sync::Arc;
 use std::time::Instant;
 
 const BH_CODES: [&str; 10] = ["90791", "90832", "90834", "90837", "90846", "90847", "90853", "96127", "90785", "90839"];
@@ -76,6 +83,59 @@ fn import(path: &str, bh: &BhNpis) -> (u64, f64, tic::Market) {
     (m.bytes, t.elapsed().as_secs_f64(), m)
 }
 
+/// CPU seconds (user + system) of this process so far, from /proc/self/stat (100 ticks a second).
+fn cpu_s() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = s.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (tick(11) + tick(12)) / 100.0
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn csv_only(path: &str) -> u64 {
+    let mut rdr = csv::ReaderBuilder::new().buffer_capacity(1 << 20).from_reader(std::fs::File::open(path).unwrap());
+    let mut rec = csv::ByteRecord::new();
+    let mut rows = 0u64;
+    while rdr.read_byte_record(&mut rec).unwrap() {
+        rows += 1;
+    }
+    rows
+}
+
+/// `raterise market nppes FILE` minus the console: into a new database file next to the input.
+fn nppes_load(path: &str) -> market::NppesSummary {
+    let db = std::path::PathBuf::from(format!("{path}.bench.db"));
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let s = rt.block_on(async {
+        let store = Store::open(&db).await.unwrap();
+        let ctx = Ctx::new(store, Arc::new(SystemClock)).await.unwrap();
+        let input = if path.ends_with(".zip") {
+            market::NppesInput::Zip(std::fs::File::open(path).unwrap())
+        } else {
+            market::NppesInput::Csv(Box::new(std::fs::File::open(path).unwrap()))
+        };
+        let s = market::load_nppes(&ctx, input, "bench").await.unwrap_or_else(|e| panic!("{}", e.user_message()));
+        ctx.store.close().await;
+        s
+    });
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    }
+    s
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -96,31 +156,45 @@ fn main() {
         }
         Some("compare") => {
             let path = &args[1];
+            let rounds: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(5);
             let bh = bh_table();
-            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let (mut a, mut b, mut ca, mut cb) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             let mut bytes = 0;
-            for round in 0..3 {
+            println!("load average before: {}", loadavg());
+            for round in 0..rounds {
+                let c0 = cpu_s();
                 let (n, s) = inflate(path);
+                let c1 = cpu_s();
                 let (m, t, market) = import(path, &bh);
+                let c2 = cpu_s();
                 assert_eq!(n, m);
                 bytes = n;
                 a.push(n as f64 / s / 1e6);
                 b.push(m as f64 / t / 1e6);
+                ca.push(c1 - c0);
+                cb.push(c2 - c1);
                 println!(
-                    "round {round}: inflate {:.0} MB/s, import {:.0} MB/s ({} items seen, {} kept, {} rates, {} cells)",
+                    "round {round}: inflate {:.0} MB/s ({s:.2} s wall, {:.2} s CPU), import {:.0} MB/s ({t:.2} s wall, {:.2} s CPU) = {:.0}%; {} items seen, {} kept, {} rates, {} cells; load {}",
                     a[round],
+                    ca[round],
                     b[round],
+                    cb[round],
+                    100.0 * b[round] / a[round],
                     market.items_seen,
                     market.items_kept,
                     market.rates_kept,
-                    market.cells.len()
+                    market.cells.len(),
+                    loadavg()
                 );
             }
             let (ma, mb) = (median(a), median(b));
             println!(
-                "{:.0} MB uncompressed: inflate to nowhere median {ma:.0} MB/s, import median {mb:.0} MB/s = {:.0}% of inflate",
+                "{:.0} MB uncompressed, {rounds} rounds: inflate to nowhere median {ma:.0} MB/s ({:.2} s CPU), import median {mb:.0} MB/s ({:.2} s CPU, both threads) = {:.0}% of inflate; load average after: {}",
                 bytes as f64 / 1e6,
-                100.0 * mb / ma
+                median(ca),
+                median(cb),
+                100.0 * mb / ma,
+                loadavg()
             );
         }
         Some("import") => {
@@ -128,12 +202,14 @@ fn main() {
             let before = hwm_mb();
             let (n, t, m) = import(&args[1], &bh);
             println!(
-                "import {:.0} MB in {t:.1} s ({:.0} MB/s), {} cells; peak RSS {:.1} MB (of which the generated NPPES table build {:.1} MB before the import)",
+                "import {:.0} MB in {t:.1} s ({:.0} MB/s, {:.2} s CPU), {} cells; peak RSS {:.1} MB (of which {:.1} MB before the import: the generated NPPES table); load {}",
                 n as f64 / 1e6,
                 n as f64 / t / 1e6,
+                cpu_s(),
                 m.cells.len(),
                 hwm_mb(),
-                before
+                before,
+                loadavg()
             );
         }
         Some("inflate") => {
@@ -147,6 +223,9 @@ fn main() {
         }
         Some("nppes-gen") => {
             let rows: u64 = args[1].parse().unwrap();
+            // `quoted` writes every empty field as `""` like the real file; the default leaves
+            // them empty (the same 330 columns in 40% of the bytes).
+            let quote_empty = args.get(3).is_some_and(|a| a == "quoted");
             let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&args[2]).unwrap());
             write_nppes_header(&mut w).unwrap();
             let states = ["IL", "NY", "CA", "TX", "FL", "WA"];
@@ -166,46 +245,64 @@ fn main() {
                     taxonomies: tax,
                     deactivated: i % 97 == 0,
                 };
-                write_nppes_row(&mut w, &row).unwrap();
+                write_nppes_row_as(&mut w, &row, quote_empty).unwrap();
             }
             w.flush().unwrap();
         }
         Some("nppes-compare") => {
+            // The csv crate reading every record and doing nothing, against the whole
+            // `raterise market nppes` load (read, filter, insert into a fresh SQLite file in one
+            // transaction), alternately in the same run. Peak memory: the single modes below.
             let path = &args[1];
+            let rounds: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(3);
             let (mut a, mut b) = (Vec::new(), Vec::new());
             let size = std::fs::metadata(path).unwrap().len() as f64;
-            for round in 0..3 {
+            println!("load average before: {}", loadavg());
+            for round in 0..rounds {
                 let t = Instant::now();
-                let mut rdr =
-                    csv::ReaderBuilder::new().buffer_capacity(1 << 20).from_reader(std::fs::File::open(path).unwrap());
-                let mut rec = csv::ByteRecord::new();
-                let mut rows = 0u64;
-                while rdr.read_byte_record(&mut rec).unwrap() {
-                    rows += 1;
-                }
+                let rows = csv_only(path);
                 a.push(t.elapsed().as_secs_f64());
                 let t = Instant::now();
-                let mut kept = 0u64;
-                let stats = nppes::read(std::fs::File::open(path).unwrap(), |_| kept += 1).unwrap();
+                let s = nppes_load(path);
                 b.push(t.elapsed().as_secs_f64());
-                assert_eq!(rows, stats.rows);
+                assert_eq!(rows, s.rows);
                 println!(
-                    "round {round}: csv read {:.1} s, NPPES pass {:.1} s ({} rows, {kept} clinicians)",
-                    a[round], b[round], rows
+                    "round {round}: csv read {:.1} s, NPPES load {:.1} s ({} rows, {} clinicians stored); load {}",
+                    a[round],
+                    b[round],
+                    rows,
+                    s.clinicians,
+                    loadavg()
                 );
             }
             let (ma, mb) = (median(a), median(b));
             println!(
-                "{:.2} GB: csv crate doing nothing median {ma:.1} s ({:.0} MB/s), NPPES pass median {mb:.1} s ({:.0} MB/s), {:.0}% of the csv-only time; peak RSS {:.1} MB",
+                "{:.2} GB: csv crate doing nothing median {ma:.1} s ({:.0} MB/s), NPPES load median {mb:.1} s ({:.0} MB/s) = {:.0}% of the csv-only throughput; load average after: {}",
                 size / 1e9,
                 size / ma / 1e6,
                 size / mb / 1e6,
-                100.0 * mb / ma,
+                100.0 * ma / mb,
+                loadavg()
+            );
+        }
+        Some("nppes-csv") => {
+            let t = Instant::now();
+            let rows = csv_only(&args[1]);
+            println!("csv only: {rows} rows in {:.1} s; peak RSS {:.1} MB", t.elapsed().as_secs_f64(), hwm_mb());
+        }
+        Some("nppes-load") => {
+            let t = Instant::now();
+            let s = nppes_load(&args[1]);
+            println!(
+                "NPPES load: {} rows, {} clinicians stored in {:.1} s; peak RSS {:.1} MB",
+                s.rows,
+                s.clinicians,
+                t.elapsed().as_secs_f64(),
                 hwm_mb()
             );
         }
         _ => {
-            eprintln!("usage: tic_import (gen MB PATH | compare PATH | import PATH | inflate PATH | nppes-gen ROWS PATH | nppes-compare PATH)");
+            eprintln!("usage: tic_import (gen MB PATH | compare PATH | import PATH | inflate PATH | nppes-gen ROWS PATH [quoted] | nppes-compare PATH [ROUNDS] | nppes-csv PATH | nppes-load PATH)");
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct Ctx {
 pub struct RatesKey {
     pub practice_id: i64,
     pub revision: i64,
+    /// The newest market import: a payer's published rates are part of the report.
+    pub market_revision: i64,
     pub payer: String,
     pub credential: Option<String>,
     pub year: Option<String>,

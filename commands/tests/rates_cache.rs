@@ -97,3 +97,54 @@ async fn cached_practices_see_their_own_changes_at_once_and_other_writers_after_
     b.store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+async fn has_market_figure(ctx: &Ctx) -> bool {
+    match dispatch(ctx, &demo::invocation("p", "/rates cigna").unwrap()).await.unwrap() {
+        Outcome::Rates(r) => r.rows.iter().find(|row| row.cpt == "90837").unwrap().payer_market.is_some(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_market_import_by_another_process_refreshes_cached_reports() {
+    use raterise_commands::store::market_rates::NewMarketImport;
+    use raterise_commands::tic::Cell;
+    let (dir, db) = temp_db("market");
+    let clock = ManualClock::new(parse_instant("2026-11-27T15:00:00Z").unwrap());
+    let store = Store::open(&db).await.unwrap().cache_practices(&db, Duration::ZERO).await.unwrap();
+    let a = Ctx::new(store, Arc::new(clock.clone())).await.unwrap();
+    let b = Ctx::new(Store::open(&db).await.unwrap(), Arc::new(clock.clone())).await.unwrap();
+    setup_cigna(&a).await;
+    assert!(!has_market_figure(&a).await);
+    assert!(!has_market_figure(&a).await, "served again, unchanged");
+    // `raterise market import` in another process: no practice data changes, only market cells.
+    let cell = Cell {
+        state: "NY".into(),
+        cpt: "90837".into(),
+        modifier: String::new(),
+        pos: "11".into(),
+        setting: String::new(),
+        credential: "all".into(),
+        platform: false,
+        n_clinicians: 40,
+        n_contracts: 12,
+        clinician_cents: [9000, 10000, 11000, 12000, 13000],
+        contract_cents: [9000, 10000, 11000, 12000, 13000],
+    };
+    b.store
+        .save_market_import(&NewMarketImport {
+            payer: "Cigna",
+            state: Some("NY"),
+            source: "in-network.json.gz",
+            last_updated_on: Some("2026-10-01"),
+            imported_on: "2026-11-27".parse().unwrap(),
+            summary_json: "{}",
+            cells: &[cell],
+        })
+        .await
+        .unwrap();
+    assert!(has_market_figure(&a).await, "the cached report was not refreshed after the market import");
+    a.store.close().await;
+    b.store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -375,3 +375,185 @@ mod splitter_never_panics {
         }
     }
 }
+
+/// The splitter against serde_json on random documents: brackets, quotes and backslashes inside
+/// strings, deep nesting, keys in any order, any chunk size; it must hand over exactly the items
+/// and references serde finds.
+mod splitter_agrees_with_serde {
+    use proptest::prelude::*;
+    use raterise_commands::tic::split::{Sink, SplitError, Splitter};
+    use serde_json::{json, Map, Value};
+
+    #[derive(Default)]
+    struct Collect {
+        items: Vec<Value>,
+        refs: Vec<Value>,
+    }
+    impl Sink for Collect {
+        fn wants_code(&mut self, code: &[u8]) -> bool {
+            code == b"90837"
+        }
+        fn item(&mut self, bytes: &[u8], _: u64) -> Result<(), SplitError> {
+            self.items.push(serde_json::from_slice(bytes).expect("an item is whole JSON"));
+            Ok(())
+        }
+        fn skipped(&mut self) {}
+        fn reference(&mut self, bytes: &[u8], _: u64) -> Result<(), SplitError> {
+            self.refs.push(serde_json::from_slice(bytes).expect("a reference is whole JSON"));
+            Ok(())
+        }
+        fn root_string(&mut self, _: &[u8], _: &[u8]) {}
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just('['),
+                Just(']'),
+                Just('{'),
+                Just('}'),
+                Just('"'),
+                Just('\\'),
+                Just(','),
+                Just('a'),
+                Just('é')
+            ],
+            0..10,
+        )
+        .prop_map(|v| v.into_iter().collect())
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![Just(Value::Null), any::<i32>().prop_map(|n| json!(n)), text().prop_map(Value::String)];
+        leaf.prop_recursive(6, 64, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::vec((text(), inner), 0..4)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+    }
+
+    fn item() -> impl Strategy<Value = Value> {
+        (prop_oneof![Just("90837"), Just("99999")], value(), value(), any::<bool>()).prop_map(|(code, a, b, first)| {
+            let mut m = Map::new();
+            if first {
+                m.insert("billing_code".into(), json!(code));
+            }
+            // "a_rates" sorts before "billing_code" whether or not serde_json keeps insertion order.
+            m.insert(if first { "negotiated_rates" } else { "a_rates" }.into(), json!([a, {"x": b}]));
+            if !first {
+                m.insert("billing_code".into(), json!(code));
+            }
+            Value::Object(m)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn same_items_and_references(
+            items in proptest::collection::vec(item(), 0..6),
+            refs in proptest::collection::vec(value(), 0..4),
+            other in value(),
+            pretty in any::<bool>(),
+            chunk in 1usize..200,
+        ) {
+            let refs: Vec<Value> = refs.into_iter().enumerate().map(|(i, v)| json!({"provider_group_id": i, "g": v})).collect();
+            let doc = json!({"version": "2.0.0", "other": other, "in_network": items, "provider_references": refs});
+            let bytes = if pretty { serde_json::to_vec_pretty(&doc) } else { serde_json::to_vec(&doc) }.unwrap();
+            let mut s = Splitter::new();
+            let mut c = Collect::default();
+            for part in bytes.chunks(chunk) {
+                s.feed(part, &mut c).unwrap();
+            }
+            s.finish().unwrap();
+            let want: Vec<Value> = items.iter().filter(|i| i["billing_code"] == "90837").cloned().collect();
+            prop_assert_eq!(c.items, want);
+            prop_assert_eq!(c.refs, refs);
+        }
+    }
+}
+
+fn nppes_csv(rows: u64, state: &str) -> Vec<u8> {
+    let mut csv = Vec::new();
+    write_nppes_header(&mut csv).unwrap();
+    for i in 0..rows {
+        let tax: &[(&str, bool)] = if i % 2 == 0 { &[("1041C0700X", true)] } else { &[("207R00000X", true)] };
+        let r = NppesRow {
+            npi: 1_000_000_000 + i,
+            entity: 1,
+            credential: "LCSW",
+            state,
+            zip: "60601",
+            taxonomies: tax,
+            deactivated: false,
+        };
+        write_nppes_row(&mut csv, &r).unwrap();
+    }
+    csv
+}
+
+#[test]
+fn nppes_zip_as_published() {
+    use std::io::Cursor;
+    let csv = nppes_csv(10, "IL");
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("npidata_pfile_20050523-20261109_fileheader.csv", deflated).unwrap();
+    zip.write_all(&csv[..csv.iter().position(|b| *b == b'\n').unwrap() + 1]).unwrap();
+    zip.start_file("pl_pfile_20050523-20261109.csv", deflated).unwrap();
+    zip.write_all(b"\"NPI\"\n").unwrap();
+    zip.start_file("npidata_pfile_20050523-20261109.csv", deflated).unwrap();
+    zip.write_all(&csv).unwrap();
+    let bytes = zip.finish().unwrap().into_inner();
+    assert!(nppes::is_zip(&bytes));
+    let mut got = Vec::new();
+    let stats = nppes::read_zip(Cursor::new(bytes), |c| {
+        got.push(c.npi);
+        true
+    })
+    .unwrap();
+    assert_eq!((stats.rows, stats.clinicians), (10, 5));
+    assert_eq!(got, vec![1_000_000_000, 1_000_000_002, 1_000_000_004, 1_000_000_006, 1_000_000_008]);
+    let mut empty = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    empty.start_file("readme.txt", deflated).unwrap();
+    let bytes = empty.finish().unwrap().into_inner();
+    assert!(nppes::read_zip(Cursor::new(bytes), |_| true).unwrap_err().contains("npidata_pfile"));
+}
+
+/// The NPPES load streams in batches inside one transaction: a file that breaks after several
+/// batches leaves the previous table as it was.
+#[tokio::test]
+async fn nppes_load_is_all_or_nothing_across_batches() {
+    use raterise_commands::clock::{parse_instant, ManualClock};
+    use raterise_commands::handlers::market::{load_nppes, NppesInput, NPPES_BATCH};
+    use raterise_commands::store::Store;
+    use raterise_commands::Ctx;
+    let clock = ManualClock::new(parse_instant("2026-11-27T15:00:00Z").unwrap());
+    let ctx = Ctx::new(Store::open_in_memory().await.unwrap(), std::sync::Arc::new(clock)).await.unwrap();
+    let rows = (NPPES_BATCH * 3) as u64;
+    let good = nppes_csv(rows, "IL");
+    let s = load_nppes(&ctx, NppesInput::Csv(Box::new(std::io::Cursor::new(good.clone()))), "good.csv").await.unwrap();
+    assert_eq!((s.rows, s.clinicians), (rows, rows / 2));
+    assert_eq!(ctx.store.market_npi_count().await.unwrap(), (rows / 2) as i64);
+    // Another state's file that breaks on its last line, after several batches went in.
+    let mut bad = nppes_csv(rows, "NY");
+    let broken = NppesRow {
+        npi: 12,
+        entity: 1,
+        credential: "LCSW",
+        state: "NY",
+        zip: "10001",
+        taxonomies: &[("1041C0700X", true)],
+        deactivated: false,
+    };
+    write_nppes_row(&mut bad, &broken).unwrap();
+    let bad_row = bad.iter().filter(|b| **b == b'\n').count();
+    let e = load_nppes(&ctx, NppesInput::Csv(Box::new(std::io::Cursor::new(bad))), "bad.csv").await.unwrap_err();
+    assert!(e.user_message().contains("Nothing was stored"), "{}", e.user_message());
+    assert!(e.user_message().contains(&format!("line {bad_row}")), "{} (line {bad_row})", e.user_message());
+    let t = ctx.store.market_npis().await.unwrap();
+    assert_eq!(t.len() as u64, rows / 2);
+    assert_eq!(t.get(1_000_000_000).map(|(s, _)| t.state_name(s).to_string()), Some("IL".to_string()));
+}

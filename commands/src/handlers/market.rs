@@ -339,16 +339,62 @@ pub struct NppesSummary {
     pub deactivated_skipped: u64,
 }
 
-/// Reads the NPPES CSV on a blocking thread and replaces the behavioral table.
-pub async fn load_nppes(ctx: &Ctx, input: Box<dyn Read + Send>, source: &str) -> Result<NppesSummary, AppError> {
-    let read = tokio::task::spawn_blocking(move || {
-        let mut rows = Vec::new();
-        nppes::read(input, |c| rows.push(c)).map(|stats| (rows, stats))
-    })
-    .await
-    .map_err(|e| AppError::internal("reading the NPPES file", e))?;
-    let (rows, stats) = read.map_err(|e| AppError::user(format!("Nothing was stored: {e}")))?;
-    ctx.store.replace_market_npis(&rows, source, &stats, ctx.clock.now()).await?;
+/// Where the NPPES rows come from.
+pub enum NppesInput {
+    /// The CSV, plain (a file or a download).
+    Csv(Box<dyn Read + Send>),
+    /// The ZIP as published, on disk (its directory is at the end, so it must be seekable).
+    Zip(std::fs::File),
+}
+
+/// Clinicians handed from the reading thread to the database per batch, and batches in flight:
+/// memory stays at a few thousand rows however large the file is.
+pub const NPPES_BATCH: usize = 2000;
+const NPPES_BATCHES_IN_FLIGHT: usize = 4;
+
+/// Streams the NPPES file on a blocking thread into the behavioral table, batch by batch inside
+/// one transaction: a file that fails halfway stores nothing and leaves the old table.
+pub async fn load_nppes(ctx: &Ctx, input: NppesInput, source: &str) -> Result<NppesSummary, AppError> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<nppes::Clinician>>(NPPES_BATCHES_IN_FLIGHT);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut batch = Vec::with_capacity(NPPES_BATCH);
+        let mut each = |c| {
+            batch.push(c);
+            if batch.len() < NPPES_BATCH {
+                return true;
+            }
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(NPPES_BATCH));
+            // A closed channel means the database side failed: stop reading.
+            tx.blocking_send(full).is_ok()
+        };
+        let stats = match input {
+            NppesInput::Csv(r) => {
+                let mut r = std::io::BufReader::with_capacity(1 << 16, r);
+                let head = std::io::BufRead::fill_buf(&mut r).map_err(|e| format!("reading the NPPES file: {e}"))?;
+                if nppes::is_zip(head) {
+                    return Err(
+                        "this is a ZIP: save it to disk and pass the file (or unzip it and pass the npidata_pfile CSV)"
+                            .to_string(),
+                    );
+                }
+                nppes::read_until(r, &mut each)?
+            }
+            NppesInput::Zip(f) => nppes::read_zip(std::io::BufReader::with_capacity(1 << 16, f), &mut each)?,
+        };
+        if !batch.is_empty() && tx.blocking_send(batch).is_err() {
+            return Err("the database stopped taking rows".to_string());
+        }
+        Ok(stats)
+    });
+    let mut load = ctx.store.begin_market_npis().await?;
+    while let Some(batch) = rx.recv().await {
+        load.insert(&batch).await?;
+    }
+    let stats = reader
+        .await
+        .map_err(|e| AppError::internal("reading the NPPES file", e))?
+        .map_err(|e| AppError::user(format!("Nothing was stored: {e}")))?;
+    load.commit(source, &stats, ctx.clock.now()).await?;
     Ok(NppesSummary {
         source: source.to_string(),
         rows: stats.rows,

@@ -258,6 +258,7 @@ pub async fn run(ctx: &Ctx, inv: &Invocation, practice: &Practice) -> Result<Out
         let key = RatesKey {
             practice_id: practice.id,
             revision: practice.revision,
+            market_revision: practice.market_revision,
             payer: name.to_lowercase(),
             credential: inv.opt("credential").map(str::to_lowercase),
             year: inv.opt("year").map(str::to_string),

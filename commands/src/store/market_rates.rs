@@ -39,17 +39,15 @@ fn bucket_text(b: Bucket) -> &'static str {
     b.key()
 }
 
-impl Store {
-    /// Replaces the behavioral NPI table with a new NPPES pass, in one transaction.
-    pub async fn replace_market_npis(
-        &self,
-        rows: &[Clinician],
-        source: &str,
-        stats: &NppesStats,
-        at: DateTime<Utc>,
-    ) -> Result<(), AppError> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query("DELETE FROM market_npis").execute(&mut *tx).await?;
+/// An NPPES load in progress (see [`Store::begin_market_npis`]).
+pub struct NpiLoad {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    clinicians: u64,
+}
+
+impl NpiLoad {
+    /// Adds a batch of clinicians.
+    pub async fn insert(&mut self, rows: &[Clinician]) -> Result<(), AppError> {
         // 400 rows (2,000 parameters) per statement: far fewer round trips than one per row.
         for chunk in rows.chunks(400) {
             let mut sql =
@@ -61,17 +59,34 @@ impl Store {
             for c in chunk {
                 q = q.bind(c.npi as i64).bind(bucket_text(c.bucket)).bind(&c.taxonomy).bind(&c.state).bind(&c.zip);
             }
-            q.execute(&mut *tx).await?;
+            q.execute(&mut *self.tx).await?;
         }
+        self.clinicians += rows.len() as u64;
+        Ok(())
+    }
+
+    /// Records the load and commits it.
+    pub async fn commit(mut self, source: &str, stats: &NppesStats, at: DateTime<Utc>) -> Result<(), AppError> {
         sqlx::query("INSERT INTO market_nppes_loads (source, rows_seen, clinicians, loaded_at) VALUES (?, ?, ?, ?)")
             .bind(source)
             .bind(stats.rows as i64)
-            .bind(rows.len() as i64)
+            .bind(self.clinicians as i64)
             .bind(at.to_rfc3339())
-            .execute(&mut *tx)
+            .execute(&mut *self.tx)
             .await?;
-        tx.commit().await?;
+        self.tx.commit().await?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Starts replacing the behavioral NPI table with a new NPPES pass: one transaction, filled
+    /// batch by batch as the file streams, committed by [`NpiLoad::commit`] (dropped, it stores
+    /// nothing). It holds the write lock until then.
+    pub async fn begin_market_npis(&self) -> Result<NpiLoad, AppError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("DELETE FROM market_npis").execute(&mut *tx).await?;
+        Ok(NpiLoad { tx, clinicians: 0 })
     }
 
     /// The behavioral NPI table, read in pages so a national table never sits in memory twice.

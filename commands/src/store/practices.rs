@@ -29,6 +29,10 @@ pub struct Practice {
     /// The newest audit id of the practice: changes whenever the practice's data does.
     #[serde(skip)]
     pub revision: i64,
+    /// The newest market import (any payer, `raterise market import`): `/rates PAYER` shows the
+    /// payer's published distribution, so a cached report is stale once it moves.
+    #[serde(skip)]
+    pub market_revision: i64,
 }
 
 /// Fields `/setup` may change; `None` leaves a field as it is.
@@ -47,7 +51,8 @@ pub struct PracticeChanges {
 
 const COLUMNS: &str = "id, platform, external_id, name, locality_id, credential, setting, time_zone, \
                        reminder_channel, manager_role, npi, tax_id, weeks_per_year, \
-                       (SELECT COALESCE(MAX(a.id), 0) FROM audit_log a WHERE a.practice_id = practices.id) AS revision";
+                       (SELECT COALESCE(MAX(a.id), 0) FROM audit_log a WHERE a.practice_id = practices.id) AS revision, \
+                       (SELECT COALESCE(MAX(m.id), 0) FROM market_imports m) AS market_revision";
 
 fn from_row(r: &SqliteRow) -> Result<Practice, AppError> {
     let platform: String = r.get("platform");
@@ -70,6 +75,7 @@ fn from_row(r: &SqliteRow) -> Result<Practice, AppError> {
         tax_id: r.get("tax_id"),
         weeks_per_year: r.get("weeks_per_year"),
         revision: r.get("revision"),
+        market_revision: r.get("market_revision"),
     })
 }
 

@@ -119,35 +119,54 @@ pub fn write_nppes_header(w: &mut impl Write) -> io::Result<()> {
 }
 
 pub fn write_nppes_row(w: &mut impl Write, r: &NppesRow) -> io::Result<()> {
-    let mut fields: Vec<String> = vec![String::new(); 330];
-    fields[0] = r.npi.to_string();
-    fields[1] = r.entity.to_string();
-    fields[5] = "DOE".into();
-    fields[6] = "JANE".into();
-    fields[10] = r.credential.into();
-    fields[22] = "CHICAGO".into();
-    fields[23] = r.state.into();
-    fields[24] = format!("{}1234", r.zip);
-    fields[30] = "CHICAGO".into();
-    fields[31] = r.state.into();
-    fields[32] = format!("{}1234", r.zip);
-    fields[33] = "US".into();
-    fields[36] = "05/23/2007".into();
-    fields[37] = "07/08/2021".into();
+    write_nppes_row_as(w, r, true)
+}
+
+/// One row; `quote_empty` false writes empty fields as nothing (valid CSV, about 60% smaller
+/// than NPPES's `""` for each of the ~300 empty fields), for large benchmark files.
+pub fn write_nppes_row_as(w: &mut impl Write, r: &NppesRow, quote_empty: bool) -> io::Result<()> {
+    let npi = r.npi.to_string();
+    let entity = r.entity.to_string();
+    let zip = format!("{}1234", r.zip);
+    let mut fields: Vec<(usize, &str)> = vec![
+        (0, &npi),
+        (1, &entity),
+        (5, "DOE"),
+        (6, "JANE"),
+        (10, r.credential),
+        (22, "CHICAGO"),
+        (23, r.state),
+        (24, &zip),
+        (30, "CHICAGO"),
+        (31, r.state),
+        (32, &zip),
+        (33, "US"),
+        (36, "05/23/2007"),
+        (37, "07/08/2021"),
+    ];
     if r.deactivated {
-        fields[39] = "01/01/2024".into();
+        fields.push((39, "01/01/2024"));
     }
     for (i, (code, primary)) in r.taxonomies.iter().enumerate().take(15) {
-        fields[47 + 4 * i] = code.to_string();
-        fields[48 + 4 * i] = "LIC12345".into();
-        fields[49 + 4 * i] = r.state.into();
-        fields[50 + 4 * i] = if *primary { "Y" } else { "N" }.into();
+        fields.push((47 + 4 * i, code));
+        fields.push((48 + 4 * i, "LIC12345"));
+        fields.push((49 + 4 * i, r.state));
+        fields.push((50 + 4 * i, if *primary { "Y" } else { "N" }));
     }
-    for (i, f) in fields.iter().enumerate() {
+    fields.sort_by_key(|f| f.0);
+    let mut next = fields.iter().peekable();
+    for i in 0..330 {
         if i > 0 {
             w.write_all(b",")?;
         }
-        quoted(w, f)?;
+        match next.peek() {
+            Some((at, v)) if *at == i => {
+                quoted(w, v)?;
+                next.next();
+            }
+            _ if quote_empty => w.write_all(b"\"\"")?,
+            _ => {}
+        }
     }
     w.write_all(b"\n")
 }

@@ -93,24 +93,48 @@ pub struct RateKey {
     pub setting: String,
 }
 
+/// A contract (TIN id) and clinician (NPI) in one word: NPIs have ten digits (< 2^34), which
+/// leaves 30 bits for the TIN ids of one import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Who(u64);
+
+const NPI_BITS: u32 = 34;
+
+impl Who {
+    fn new(tin: u32, npi: u64) -> Who {
+        Who(u64::from(tin) << NPI_BITS | npi)
+    }
+    fn tin(self) -> u32 {
+        (self.0 >> NPI_BITS) as u32
+    }
+    fn npi(self) -> u64 {
+        self.0 & ((1 << NPI_BITS) - 1)
+    }
+}
+
+/// One clinician's rate under one contract: 16 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Obs {
-    tin: u32,
-    npi: u64,
+    who: Who,
     key: u32,
     cents: u32,
 }
 
-/// (state index, rate key, bucket or 0 for all, platform)
-type CellKey = (u8, u32, u8, bool);
-/// (npi, tin, cents)
-type Member = (u64, u32, i64);
-
+/// A kept rate that points at provider references: its prices (`pending_prices`) and reference
+/// ids (`pending_refs`), both ranges, resolved at the end (references may come after the rates).
 #[derive(Debug, Clone, Copy)]
-struct Pending {
-    reference: u64,
-    key: u32,
+struct PendingRate {
+    prices: (u32, u32),
+    refs: (u32, u32),
+}
+
+/// A state-matched observation sorted into its cell: (state, key, platform) in `group`.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    group: u64,
+    who: Who,
     cents: u32,
+    bucket: u8,
 }
 
 /// What the stream gave, before percentiles.
@@ -128,9 +152,15 @@ pub struct Extract {
     tins: Vec<String>,
     tin_ids: HashMap<String, u32>,
     obs: Vec<Obs>,
-    pending: Vec<Pending>,
-    referenced: HashSet<u64>,
-    references: HashMap<u64, Vec<(u32, u64)>>,
+    pending: Vec<PendingRate>,
+    pending_prices: Vec<(u32, u32)>,
+    pending_refs: Vec<u64>,
+    /// Once `in_network` has ended: the reference ids kept rates use, sorted.
+    referenced: Vec<u64>,
+    /// (reference id, behavioral member) of the references read.
+    members: Vec<(u64, Who)>,
+    /// Ids of the references read (used ones only, once `in_network` has ended).
+    defined: Vec<u64>,
     /// 1.x references kept in another file: (id, URL).
     pub locations: Vec<(u64, String)>,
     in_network_done: bool,
@@ -147,6 +177,8 @@ struct Run<'a> {
     x: &'a mut Extract,
     opts: &'a Options,
     bh: &'a BhNpis,
+    /// Reused for each rate's or reference's members.
+    scratch: Vec<Who>,
 }
 
 impl Run<'_> {
@@ -171,18 +203,17 @@ impl Run<'_> {
         id
     }
 
-    fn groups(&mut self, groups: &[model::ProviderGroup]) -> Vec<(u32, u64)> {
-        let mut out = Vec::new();
+    /// The behavioral members of provider groups, appended to `out`.
+    fn groups(&mut self, groups: &[model::ProviderGroup], out: &mut Vec<Who>) {
         for g in groups {
             let mut tin = None;
             for &npi in &g.npi {
-                if self.bh.get(npi).is_some() {
+                if npi >> NPI_BITS == 0 && self.bh.get(npi).is_some() {
                     let t = *tin.get_or_insert_with(|| self.tin_id(&g.tin));
-                    out.push((t, npi));
+                    out.push(Who::new(t, npi));
                 }
             }
         }
-        out
     }
 
     fn keep_item(&mut self, item: Item) {
@@ -251,16 +282,26 @@ impl Run<'_> {
             if keys.is_empty() {
                 continue;
             }
-            for (tin, npi) in self.groups(&rate.provider_groups) {
-                for &(key, cents) in &keys {
-                    self.x.obs.push(Obs { tin, npi, key, cents });
+            if !rate.provider_groups.is_empty() {
+                let mut who = std::mem::take(&mut self.scratch);
+                who.clear();
+                self.groups(&rate.provider_groups, &mut who);
+                for &w in &who {
+                    for &(key, cents) in &keys {
+                        self.x.obs.push(Obs { who: w, key, cents });
+                    }
                 }
+                self.scratch = who;
             }
-            for r in &rate.provider_references {
-                self.x.referenced.insert(r.0);
-                for &(key, cents) in &keys {
-                    self.x.pending.push(Pending { reference: r.0, key, cents });
-                }
+            if !rate.provider_references.is_empty() {
+                let p0 = self.x.pending_prices.len() as u32;
+                self.x.pending_prices.extend_from_slice(&keys);
+                let r0 = self.x.pending_refs.len() as u32;
+                self.x.pending_refs.extend(rate.provider_references.iter().map(|r| r.0));
+                self.x.pending.push(PendingRate {
+                    prices: (p0, self.x.pending_prices.len() as u32),
+                    refs: (r0, self.x.pending_refs.len() as u32),
+                });
             }
         }
     }
@@ -273,10 +314,12 @@ impl Run<'_> {
                 return;
             }
         }
-        let members = self.groups(&r.provider_groups);
-        if !members.is_empty() {
-            self.x.references.entry(id.0).or_default().extend(members);
-        }
+        self.x.defined.push(id.0);
+        let mut who = std::mem::take(&mut self.scratch);
+        who.clear();
+        self.groups(&r.provider_groups, &mut who);
+        self.x.members.extend(who.iter().map(|w| (id.0, *w)));
+        self.scratch = who;
     }
 }
 
@@ -317,7 +360,7 @@ impl Sink for Run<'_> {
     fn reference(&mut self, bytes: &[u8], offset: u64) -> Result<(), SplitError> {
         if self.x.in_network_done {
             if let Some(id) = quick_group_id(bytes) {
-                if !self.x.referenced.contains(&id) {
+                if self.x.referenced.binary_search(&id).is_err() {
                     return Ok(());
                 }
             }
@@ -340,9 +383,14 @@ impl Sink for Run<'_> {
 
     fn in_network_done(&mut self) {
         self.x.in_network_done = true;
+        let mut used = self.x.pending_refs.clone();
+        used.sort_unstable();
+        used.dedup();
+        used.shrink_to_fit();
         // References read before the rates but never used by a kept rate can go now.
-        let referenced = &self.x.referenced;
-        self.x.references.retain(|id, _| referenced.contains(id));
+        self.x.members.retain(|(id, _)| used.binary_search(id).is_ok());
+        self.x.defined.retain(|id| used.binary_search(id).is_ok());
+        self.x.referenced = used;
     }
 }
 
@@ -395,7 +443,7 @@ pub fn scan(input: Box<dyn Read + Send>, opts: &Options, bh: &BhNpis) -> Result<
     let mut extract = Extract { import_date: opts.import_date.format("%Y-%m-%d").to_string(), ..Extract::default() };
     let mut splitter = Splitter::new();
     let result = (|| {
-        let mut run = Run { x: &mut extract, opts, bh };
+        let mut run = Run { x: &mut extract, opts, bh, scratch: Vec::new() };
         for chunk in rx.iter() {
             let chunk = chunk.map_err(TicError::Io)?;
             if chunk.is_empty() {
@@ -476,102 +524,131 @@ pub struct Market {
 impl Extract {
     /// Adds the groups of a 1.x `location` reference.
     pub fn add_location(&mut self, id: u64, groups: &[model::ProviderGroup], opts: &Options, bh: &BhNpis) {
-        let mut run = Run { x: self, opts, bh };
-        let members = run.groups(groups);
-        if !members.is_empty() {
-            self.references.entry(id).or_default().extend(members);
-        }
+        let mut run = Run { x: self, opts, bh, scratch: Vec::new() };
+        let mut who = Vec::new();
+        run.groups(groups, &mut who);
+        self.defined.push(id);
+        self.members.extend(who.into_iter().map(|w| (id, w)));
     }
 
-    /// Resolves references, dedupes and builds the cells.
+    /// Resolves references, dedupes and builds the cells. Everything here is flat vectors sorted
+    /// in place (no per-contract sets), so memory is a few words per observation.
     pub fn finish(mut self, opts: &Options, bh: &BhNpis) -> Market {
-        let mut unresolved = HashSet::new();
+        self.members.sort_unstable();
+        self.members.dedup();
+        self.defined.sort_unstable();
+        self.defined.dedup();
+        let mut unresolved: Vec<u64> = Vec::new();
         for p in std::mem::take(&mut self.pending) {
-            match self.references.get(&p.reference) {
-                Some(members) => {
-                    for &(tin, npi) in members {
-                        self.obs.push(Obs { tin, npi, key: p.key, cents: p.cents });
-                    }
+            let prices = &self.pending_prices[p.prices.0 as usize..p.prices.1 as usize];
+            for &id in &self.pending_refs[p.refs.0 as usize..p.refs.1 as usize] {
+                let from = self.members.partition_point(|m| m.0 < id);
+                let to = from + self.members[from..].partition_point(|m| m.0 == id);
+                if from == to && self.defined.binary_search(&id).is_err() {
+                    unresolved.push(id);
                 }
-                None => {
-                    unresolved.insert(p.reference);
+                for &(_, who) in &self.members[from..to] {
+                    for &(key, cents) in prices {
+                        self.obs.push(Obs { who, key, cents });
+                    }
                 }
             }
         }
-        self.references = HashMap::new();
+        unresolved.sort_unstable();
+        unresolved.dedup();
+        self.members = Vec::new();
+        self.pending_prices = Vec::new();
+        self.pending_refs = Vec::new();
+        self.referenced = Vec::new();
+        self.defined = Vec::new();
         // The same (TIN, NPI, code, modifier, POS, setting, rate) from several plans counts once.
         self.obs.sort_unstable();
         self.obs.dedup();
+        self.obs.shrink_to_fit();
 
-        // Platform contracts: many clinicians in many states under one TIN.
-        let mut per_tin: HashMap<u32, (HashSet<u64>, HashSet<u8>)> = HashMap::new();
-        for o in &self.obs {
-            let e = per_tin.entry(o.tin).or_default();
-            e.0.insert(o.npi);
-            if let Some((s, _)) = bh.get(o.npi) {
-                e.1.insert(s);
-            }
-        }
+        // Platform contracts: many clinicians in many states under one TIN. `obs` is sorted by
+        // TIN, then NPI.
         let mut platforms: Vec<PlatformContract> = Vec::new();
-        let mut is_platform = HashSet::new();
-        for (tin, (npis, states)) in &per_tin {
-            if npis.len() >= opts.platform_min_npis && states.len() >= opts.platform_min_states {
-                is_platform.insert(*tin);
+        let mut is_platform = vec![false; self.tins.len()];
+        let mut i = 0;
+        while i < self.obs.len() {
+            let tin = self.obs[i].who.tin();
+            let mut npis = 0usize;
+            let mut states = [0u64; 4];
+            let mut last = None;
+            while i < self.obs.len() && self.obs[i].who.tin() == tin {
+                let npi = self.obs[i].who.npi();
+                if last != Some(npi) {
+                    last = Some(npi);
+                    npis += 1;
+                    if let Some((s, _)) = bh.get(npi) {
+                        states[usize::from(s / 64)] |= 1 << (s % 64);
+                    }
+                }
+                i += 1;
+            }
+            let n_states = states.iter().map(|w| w.count_ones() as usize).sum::<usize>();
+            if npis >= opts.platform_min_npis && n_states >= opts.platform_min_states {
+                is_platform[tin as usize] = true;
                 platforms.push(PlatformContract {
-                    tin: self.tins[*tin as usize].clone(),
-                    clinicians: npis.len() as u32,
-                    states: states.len() as u32,
+                    tin: self.tins[tin as usize].clone(),
+                    clinicians: npis as u32,
+                    states: n_states as u32,
                 });
             }
         }
         platforms.sort_by(|a, b| b.clinicians.cmp(&a.clinicians).then_with(|| a.tin.cmp(&b.tin)));
 
         let state_filter = opts.state.as_deref().map(|s| bh.state_index(s));
-        // (state, key, bucket or 0 for all, platform) -> (npi, tin, cents)
-        let mut cells: BTreeMap<CellKey, Vec<Member>> = BTreeMap::new();
-        let mut matched = HashSet::new();
+        let mut rows: Vec<Row> = Vec::new();
         for o in &self.obs {
-            let Some((state, bucket)) = bh.get(o.npi) else { continue };
+            let Some((state, bucket)) = bh.get(o.who.npi()) else { continue };
             if let Some(want) = state_filter {
                 if want != Some(state) {
                     continue;
                 }
             }
-            matched.insert(o.npi);
-            let platform = is_platform.contains(&o.tin);
-            let v = (o.npi, o.tin, i64::from(o.cents));
-            cells.entry((state, o.key, bucket as u8, platform)).or_default().push(v);
-            cells.entry((state, o.key, 0, platform)).or_default().push(v);
+            let platform = is_platform[o.who.tin() as usize];
+            let group = u64::from(state) << 33 | u64::from(o.key) << 1 | u64::from(platform);
+            rows.push(Row { group, who: o.who, cents: o.cents, bucket: bucket as u8 });
         }
-        let mut out = Vec::new();
-        let mut suppressed = 0;
-        for ((state, key, bucket, platform), mut rows) in cells {
-            let per_unit = |rows: &mut Vec<Member>, by_npi: bool| -> Vec<i64> {
-                rows.sort_unstable_by_key(|r| (if by_npi { r.0 } else { u64::from(r.1) }, r.2));
-                let mut vals = Vec::new();
-                let mut i = 0;
-                while i < rows.len() {
-                    let unit = if by_npi { rows[i].0 } else { u64::from(rows[i].1) };
-                    let mut j = i;
-                    let mut rates = Vec::new();
-                    while j < rows.len() && (if by_npi { rows[j].0 } else { u64::from(rows[j].1) }) == unit {
-                        rates.push(rows[j].2);
-                        j += 1;
-                    }
-                    rates.dedup();
-                    vals.push(stats::lower_median(&rates));
-                    i = j;
+        self.obs = Vec::new();
+        let mut npis: Vec<u64> = rows.iter().map(|r| r.who.npi()).collect();
+        npis.sort_unstable();
+        npis.dedup();
+        let matched = npis.len();
+        drop(npis);
+        rows.sort_unstable_by_key(|r| (r.group, r.bucket, r.who.npi(), r.cents));
+
+        // One value per unit (NPI or TIN): the lower median of its distinct rates. `pairs` is
+        // sorted by unit, then rate.
+        fn per_unit(pairs: &[(u64, u32)], out: &mut Vec<i64>) {
+            let mut rates: Vec<i64> = Vec::new();
+            let mut i = 0;
+            while i < pairs.len() {
+                let unit = pairs[i].0;
+                rates.clear();
+                while i < pairs.len() && pairs[i].0 == unit {
+                    rates.push(i64::from(pairs[i].1));
+                    i += 1;
                 }
-                vals
-            };
-            let mut by_npi = per_unit(&mut rows, true);
-            let mut by_tin = per_unit(&mut rows, false);
+                rates.dedup();
+                out.push(stats::lower_median(&rates));
+            }
+        }
+        let mut out: Vec<((u8, u32, u8, bool), Cell)> = Vec::new();
+        let mut suppressed = 0;
+        let mut pairs: Vec<(u64, u32)> = Vec::new();
+        let (mut all_npi, mut by_npi, mut by_tin) = (Vec::new(), Vec::new(), Vec::new());
+        let mut emit = |rows: &[Row], bucket: u8, by_npi: &mut Vec<i64>, by_tin: &mut Vec<i64>, out: &mut Vec<_>| {
+            let g = rows[0].group;
+            let (state, key, platform) = ((g >> 33) as u8, (g >> 1) as u32, g & 1 == 1);
             if by_tin.len() < opts.min_contracts {
                 suppressed += 1;
-                continue;
+                return;
             }
             let k = &self.keys[key as usize];
-            out.push(Cell {
+            let cell = Cell {
                 state: bh.state_name(state).to_string(),
                 cpt: k.cpt.clone(),
                 modifier: k.modifier.clone(),
@@ -581,16 +658,50 @@ impl Extract {
                 platform,
                 n_clinicians: by_npi.len() as u32,
                 n_contracts: by_tin.len() as u32,
-                clinician_cents: stats::five(&mut by_npi),
-                contract_cents: stats::five(&mut by_tin),
-            });
+                clinician_cents: stats::five(by_npi),
+                contract_cents: stats::five(by_tin),
+            };
+            out.push(((state, key, bucket, platform), cell));
+        };
+        let mut g0 = 0;
+        while g0 < rows.len() {
+            let g1 = g0 + rows[g0..].partition_point(|r| r.group == rows[g0].group);
+            let group = &rows[g0..g1];
+            all_npi.clear();
+            let mut b0 = 0;
+            while b0 < group.len() {
+                let b1 = b0 + group[b0..].partition_point(|r| r.bucket == group[b0].bucket);
+                let part = &group[b0..b1];
+                pairs.clear();
+                pairs.extend(part.iter().map(|r| (r.who.npi(), r.cents)));
+                by_npi.clear();
+                per_unit(&pairs, &mut by_npi);
+                all_npi.extend_from_slice(&by_npi);
+                pairs.clear();
+                pairs.extend(part.iter().map(|r| (u64::from(r.who.tin()), r.cents)));
+                pairs.sort_unstable();
+                by_tin.clear();
+                per_unit(&pairs, &mut by_tin);
+                emit(part, part[0].bucket, &mut by_npi, &mut by_tin, &mut out);
+                b0 = b1;
+            }
+            // Every clinician has one bucket, so the whole group's NPI values are the buckets'.
+            pairs.clear();
+            pairs.extend(group.iter().map(|r| (u64::from(r.who.tin()), r.cents)));
+            pairs.sort_unstable();
+            by_tin.clear();
+            per_unit(&pairs, &mut by_tin);
+            emit(group, 0, &mut all_npi, &mut by_tin, &mut out);
+            g0 = g1;
         }
+        out.sort_by_key(|(k, _)| *k);
+        let out: Vec<Cell> = out.into_iter().map(|(_, c)| c).collect();
         Market {
             items_seen: self.items_seen,
             items_kept: self.items_kept,
             rates_kept: self.rates_kept,
             rates_dropped: self.rates_dropped,
-            npis_matched: matched.len() as u64,
+            npis_matched: matched as u64,
             cells: out,
             cells_suppressed: suppressed,
             platforms,

@@ -163,6 +163,48 @@ fn field(rec: &csv::ByteRecord, i: usize) -> &[u8] {
 /// Streams the NPPES CSV and calls `each` for every behavioral clinician. A row that cannot be
 /// read is an error naming its line.
 pub fn read<R: Read>(input: R, mut each: impl FnMut(Clinician)) -> Result<NppesStats, String> {
+    read_until(input, |c| {
+        each(c);
+        true
+    })
+}
+
+/// Whether a file starts like a ZIP archive (the form CMS publishes the NPPES file in).
+pub fn is_zip(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04")
+}
+
+/// The NPPES ZIP as published ("NPPES Data Dissemination"): the one `npidata_pfile_*.csv` entry
+/// (not its `_fileheader.csv`) is streamed like the CSV. Needs a seekable file: a ZIP's directory
+/// is at its end. Entries stored or deflated are read; other methods (Deflate64) are refused with
+/// a message to unzip first.
+pub fn read_zip<R: Read + std::io::Seek>(input: R, each: impl FnMut(Clinician) -> bool) -> Result<NppesStats, String> {
+    let mut zip = zip::ZipArchive::new(input).map_err(|e| format!("reading the NPPES ZIP: {e}"))?;
+    let mut names: Vec<String> = zip
+        .file_names()
+        .filter(|n| {
+            let base = n.rsplit('/').next().unwrap_or(n).to_ascii_lowercase();
+            base.starts_with("npidata_pfile") && base.ends_with(".csv") && !base.contains("fileheader")
+        })
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    let name = match names.as_slice() {
+        [one] => one.clone(),
+        [] => return Err("the ZIP holds no npidata_pfile_*.csv; is it the NPPES Data Dissemination file?".into()),
+        many => {
+            return Err(format!(
+                "the ZIP holds several npidata_pfile CSVs ({}); unzip it and pass one",
+                many.join(", ")
+            ))
+        }
+    };
+    let entry = zip.by_name(&name).map_err(|e| format!("{name} in the ZIP: {e}; unzip it and pass the CSV instead"))?;
+    read_until(entry, each).map_err(|e| format!("{name}: {e}"))
+}
+
+/// [`read`], stopping early (with the rows so far) when `each` returns false.
+pub fn read_until<R: Read>(input: R, mut each: impl FnMut(Clinician) -> bool) -> Result<NppesStats, String> {
     let mut rdr =
         csv::ReaderBuilder::new().has_headers(true).flexible(true).buffer_capacity(1 << 20).from_reader(input);
     let header = rdr.byte_headers().map_err(|e| format!("reading the NPPES header: {e}"))?.clone();
@@ -214,7 +256,9 @@ pub fn read<R: Read>(input: R, mut each: impl FnMut(Clinician)) -> Result<NppesS
         let state = text(cols.state).to_ascii_uppercase();
         let zip: String = text(cols.zip).chars().take(5).collect();
         stats.clinicians += 1;
-        each(Clinician { npi, bucket, taxonomy: text(tax_col).to_ascii_uppercase(), state, zip });
+        if !each(Clinician { npi, bucket, taxonomy: text(tax_col).to_ascii_uppercase(), state, zip }) {
+            break;
+        }
     }
     Ok(stats)
 }

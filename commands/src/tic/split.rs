@@ -92,6 +92,7 @@ pub struct Splitter {
     skipping: bool,
     seen_root: bool,
     done: bool,
+    deep: Deep,
 }
 
 impl Default for Splitter {
@@ -121,6 +122,7 @@ impl Splitter {
             skipping: false,
             seen_root: false,
             done: false,
+            deep: Deep::default(),
         }
     }
 
@@ -176,11 +178,11 @@ impl Splitter {
                 }
                 continue;
             }
-            if self.depth > 3 {
-                // Deep inside an item or reference: jump to the next quote or bracket.
-                i += find_structural(&buf[i..]);
-                if i >= n {
-                    break;
+            if self.deep.open > 0 {
+                // Below the element's own keys: only the end of this container matters.
+                match self.deep.skip(buf, i, self.base)? {
+                    Some(close) => i = close,
+                    None => break,
                 }
             }
             let b = buf[i];
@@ -201,6 +203,12 @@ impl Splitter {
                     }
                     self.depth += 1;
                     self.stack.push(b);
+                    if self.depth > 3 {
+                        // Scanned 64 bytes at a time until it closes (see `Deep`).
+                        self.deep.open = 1;
+                        i += 1;
+                        continue;
+                    }
                     if self.depth == 2 {
                         self.section = match (b, self.root_key.as_slice()) {
                             (b'[', b"in_network") => Section::InNetwork,
@@ -344,7 +352,7 @@ impl Splitter {
         if !self.seen_root {
             return Err(SplitError { offset: self.base, message: "the file is empty".into() });
         }
-        if !self.done || self.in_str {
+        if !self.done || self.in_str || self.deep.open > 0 {
             return Err(SplitError {
                 offset: self.base,
                 message: "the file ends in the middle of the JSON (truncated download?)".into(),
@@ -382,28 +390,193 @@ fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
     s[i..].iter().position(|b| *b == b'"' || *b == b'\\').map(|k| i + k)
 }
 
-/// Index of the first `"`, `{`, `}`, `[` or `]` in `s` (or `s.len()`), eight bytes at a time.
-#[inline]
-fn find_structural(s: &[u8]) -> usize {
-    let mut i = 0;
-    while i + 8 <= s.len() {
-        let w = u64::from_le_bytes(s[i..i + 8].try_into().expect("eight bytes"));
-        // `[` and `{` differ only in bit 0x20, as do `]` and `}`.
-        let folded = w | 0x2020_2020_2020_2020;
-        let hit = zero_bytes(folded ^ (LO * 0x7B)) | zero_bytes(folded ^ (LO * 0x7D)) | zero_bytes(w ^ (LO * 0x22));
-        if hit != 0 {
-            // The lowest flagged byte is exact; later flags may be borrow artefacts.
-            return i + (hit.trailing_zeros() / 8) as usize;
+/// The scan below an element's own keys (depth > 3), where nothing is read: it only has to find
+/// the byte that closes the container it started in. It works on 64-byte blocks the way simdjson's
+/// first stage does: bit masks of quotes, backslashes and brackets (SSE2 on x86_64), escaped quotes
+/// removed, the in-string mask by a prefix XOR of the quotes, and then only a popcount of the
+/// brackets outside strings, unless the block holds enough closing brackets to end the container,
+/// when they are walked one by one. Brackets are counted per kind (`{}` and `[]` must balance
+/// inside the container, and the closing one must match its opener), not matched one by one.
+#[derive(Debug, Default)]
+struct Deep {
+    /// Containers open below depth 3, the first one included; 0 when not in such a region.
+    open: u64,
+    in_str: bool,
+    /// The next byte is escaped by a backslash at the end of the last block.
+    escaped: bool,
+    /// `{` minus `}` and `[` minus `]` inside the region, its first container excluded.
+    curly: i64,
+    square: i64,
+}
+
+/// Bit i set when byte i of the block is the thing named.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Masks {
+    quote: u64,
+    backslash: u64,
+    /// `{` or `[`.
+    open: u64,
+    /// `}` or `]`.
+    close: u64,
+    /// Bit 0x20 set: tells `{}` from `[]`.
+    curly: u64,
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn masks(block: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are always available; every
+    // load is unaligned and reads 16 bytes inside the 64-byte block.
+    unsafe {
+        let quote = _mm_set1_epi8(b'"' as i8);
+        let backslash = _mm_set1_epi8(b'\\' as i8);
+        let fold = _mm_set1_epi8(0x20);
+        let open = _mm_set1_epi8(b'{' as i8);
+        let close = _mm_set1_epi8(b'}' as i8);
+        let mut m = Masks::default();
+        for k in 0..4 {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * k) as *const __m128i);
+            // `[` and `{` differ only in bit 0x20, as do `]` and `}`.
+            let folded = _mm_or_si128(v, fold);
+            let bits = |x: __m128i| (_mm_movemask_epi8(x) as u32 as u64) << (16 * k);
+            m.quote |= bits(_mm_cmpeq_epi8(v, quote));
+            m.backslash |= bits(_mm_cmpeq_epi8(v, backslash));
+            m.open |= bits(_mm_cmpeq_epi8(folded, open));
+            m.close |= bits(_mm_cmpeq_epi8(folded, close));
+            // Bit 0x20 of each byte moved to its top bit (16-bit lanes; the bits that cross into
+            // the upper byte land below its top bit and are not read).
+            m.curly |= bits(_mm_slli_epi16(v, 2));
         }
-        i += 8;
+        m
     }
-    while i < s.len() {
-        if matches!(s[i], b'"' | b'{' | b'}' | b'[' | b']') {
-            return i;
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn masks(block: &[u8; 64]) -> Masks {
+    masks_plain(block)
+}
+
+/// The same masks byte by byte: the reference for the SIMD version, and other architectures.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn masks_plain(block: &[u8; 64]) -> Masks {
+    let mut m = Masks::default();
+    for (i, &b) in block.iter().enumerate() {
+        let bit = 1u64 << i;
+        let folded = b | 0x20;
+        if b == b'"' {
+            m.quote |= bit;
         }
-        i += 1;
+        if b == b'\\' {
+            m.backslash |= bit;
+        }
+        if folded == b'{' {
+            m.open |= bit;
+        }
+        if folded == b'}' {
+            m.close |= bit;
+        }
+        if b & 0x20 != 0 {
+            m.curly |= bit;
+        }
     }
-    s.len()
+    m
+}
+
+/// Bit i set when an odd number of bits at or below i are set: inside a string, counting its
+/// opening quote and not its closing one.
+#[inline(always)]
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
+impl Deep {
+    /// Scans from `i`; the index of the byte that closes the region, or None when `buf` ends first.
+    fn skip(&mut self, buf: &[u8], mut i: usize, base: u64) -> Result<Option<usize>, SplitError> {
+        let n = buf.len();
+        let mismatch = |at: usize| SplitError {
+            offset: base + at as u64,
+            message: "brackets do not match inside this element".into(),
+        };
+        while i < n {
+            let len = (n - i).min(64);
+            let m = if len == 64 {
+                masks(buf[i..i + 64].try_into().expect("64 bytes"))
+            } else {
+                // The tail, padded with spaces (nothing in a mask).
+                let mut pad = [b' '; 64];
+                pad[..len].copy_from_slice(&buf[i..]);
+                masks(&pad)
+            };
+            // Escaped bytes: backslashes are rare, so they are walked one by one.
+            let mut escaped = u64::from(self.escaped);
+            self.escaped = false;
+            let mut bs = m.backslash;
+            while bs != 0 {
+                let p = bs.trailing_zeros() as usize;
+                bs &= bs - 1;
+                if escaped >> p & 1 == 1 {
+                    continue;
+                }
+                if p + 1 >= len {
+                    self.escaped = true;
+                } else {
+                    escaped |= 1 << (p + 1);
+                }
+            }
+            let quotes = m.quote & !escaped;
+            let mut in_str = prefix_xor(quotes);
+            if self.in_str {
+                in_str = !in_str;
+            }
+            let open = m.open & !in_str;
+            let close = m.close & !in_str;
+            let closes = u64::from(close.count_ones());
+            if closes < self.open {
+                // The region cannot end in this block: count and move on.
+                self.open = self.open + u64::from(open.count_ones()) - closes;
+                self.curly += i64::from((open & m.curly).count_ones()) - i64::from((close & m.curly).count_ones());
+                self.square += i64::from((open & !m.curly).count_ones()) - i64::from((close & !m.curly).count_ones());
+                self.in_str = in_str >> (len - 1) & 1 == 1;
+                i += len;
+                continue;
+            }
+            let mut brackets = open | close;
+            while brackets != 0 {
+                let p = brackets.trailing_zeros() as usize;
+                let bit = 1u64 << p;
+                brackets &= brackets - 1;
+                let count = if m.curly & bit != 0 { &mut self.curly } else { &mut self.square };
+                if open & bit != 0 {
+                    self.open += 1;
+                    *count += 1;
+                    continue;
+                }
+                self.open -= 1;
+                if self.open == 0 {
+                    if self.curly != 0 || self.square != 0 {
+                        return Err(mismatch(i + p));
+                    }
+                    *self = Deep::default();
+                    return Ok(Some(i + p));
+                }
+                *count -= 1;
+                if *count < 0 {
+                    return Err(mismatch(i + p));
+                }
+            }
+            self.in_str = in_str >> (len - 1) & 1 == 1;
+            i += len;
+        }
+        Ok(None)
+    }
 }
 
 #[cfg(test)]
@@ -483,13 +656,48 @@ mod tests {
     }
 
     #[test]
-    fn structural_search_matches_the_plain_loop() {
-        let text = br#"0123456789, 1111111111, "x" 22 ] 333 { 4 } [ 5"#;
-        for start in 0..text.len() {
-            let want = text[start..].iter().position(|b| b"\"{}[]".contains(b)).unwrap_or(text.len() - start);
-            assert_eq!(find_structural(&text[start..]), want, "from {start}");
+    fn block_masks_match_the_plain_loop() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for round in 0..2000 {
+            let mut block = [0u8; 64];
+            for b in block.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Mostly the interesting bytes, sometimes anything.
+                *b = if round % 3 == 0 { x as u8 } else { b"\"\\{}[]a,:0 \xFB\xFD\xDB"[(x % 14) as usize] };
+            }
+            assert_eq!(masks(&block), masks_plain(&block), "{block:?}");
         }
-        assert_eq!(find_structural(&[0xFB, 0xFD, 0xA2, 0x5C, 0x3B]), 5);
+        // Quotes at 1, 4 and 7: inside from 1 to 3 and from 7 on.
+        assert_eq!(prefix_xor(0b1001_0010), 0xFFFF_FFFF_FFFF_FF8E);
+    }
+
+    #[test]
+    fn deep_region_ends_at_its_closing_bracket() {
+        // From just after an opening `[`: strings with brackets and escapes, nested containers.
+        let body = br#"{"a":"]}\"[","b":[[1,{"c":"\\"}]],"d":"x\\\"]"}, 2 ]  , 5]"#;
+        let want = body.windows(3).position(|w| w == b"2 ]").unwrap() + 2;
+        assert_eq!(body[want], b']');
+        for chunk in [1, 2, 3, 5, 17, 63, 64, 65, 200] {
+            let mut d = Deep { open: 1, ..Deep::default() };
+            let mut got = None;
+            let mut at = 0;
+            for part in body.chunks(chunk) {
+                if let Some(p) = d.skip(part, 0, 0).unwrap() {
+                    got = Some(at + p);
+                    break;
+                }
+                at += part.len();
+            }
+            assert_eq!(got, Some(want), "chunk {chunk}");
+        }
+        let mut d = Deep { open: 1, ..Deep::default() };
+        assert!(d.skip(b"[1}]", 0, 0).is_err());
+    }
+
+    #[test]
+    fn quote_search_matches_the_plain_loop() {
         let text = br#"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ\"x"#;
         for start in 0..text.len() {
             let want = text[start..].iter().position(|b| *b == b'"' || *b == b'\\');
