@@ -325,7 +325,9 @@ impl Run<'_> {
 
 /// The id of a reference entry without parsing it, for skipping unreferenced ones cheaply.
 fn quick_group_id(bytes: &[u8]) -> Option<u64> {
-    let at = memchr::memmem::find(bytes, b"\"provider_group_id\"")?;
+    static KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"provider_group_id\""));
+    let at = KEY.find(bytes)?;
     let rest = &bytes[at + 19..];
     let rest = &rest[rest.iter().position(|b| *b == b':')? + 1..];
     let start = rest.iter().position(|b| !b.is_ascii_whitespace() && *b != b'"')?;

@@ -269,6 +269,12 @@ pub fn read_until<R: Read>(input: R, mut each: impl FnMut(Clinician) -> bool) ->
 pub struct BhNpis {
     packed: Vec<u64>,
     states: Vec<String>,
+    /// A radix index over `packed`: NPIs from `min` in buckets of `1 << shift`; bucket b's entries
+    /// are `packed[index[b]..index[b + 1]]` (about one each), so a lookup is one or two cache
+    /// misses instead of a twenty-step binary search. Four bytes per clinician at most.
+    index: Vec<u32>,
+    min: u64,
+    shift: u32,
 }
 
 impl BhNpis {
@@ -287,7 +293,31 @@ impl BhNpis {
         }
         t.packed.sort_unstable();
         t.packed.dedup_by_key(|v| *v >> 16);
+        t.packed.shrink_to_fit();
+        t.build_index();
         t
+    }
+
+    fn build_index(&mut self) {
+        let (Some(first), Some(last)) = (self.packed.first(), self.packed.last()) else { return };
+        let (min, max) = (first >> 16, last >> 16);
+        let mut shift = 0;
+        while ((max - min) >> shift) as usize >= self.packed.len() {
+            shift += 1;
+        }
+        let buckets = ((max - min) >> shift) as usize + 1;
+        let mut index = Vec::with_capacity(buckets + 1);
+        let mut i = 0usize;
+        for b in 0..buckets as u64 {
+            while i < self.packed.len() && ((self.packed[i] >> 16) - min) >> shift < b {
+                i += 1;
+            }
+            index.push(i as u32);
+        }
+        index.push(self.packed.len() as u32);
+        self.index = index;
+        self.min = min;
+        self.shift = shift;
     }
 
     pub fn len(&self) -> usize {
@@ -301,8 +331,12 @@ impl BhNpis {
     /// (state index, bucket) of a behavioral NPI.
     #[inline]
     pub fn get(&self, npi: u64) -> Option<(u8, Bucket)> {
-        let i = self.packed.partition_point(|v| (v >> 16) < npi);
-        let v = *self.packed.get(i)?;
+        let b = (npi.checked_sub(self.min)? >> self.shift) as usize;
+        if b + 1 >= self.index.len() {
+            return None;
+        }
+        let bucket = &self.packed[self.index[b] as usize..self.index[b + 1] as usize];
+        let v = *bucket.iter().find(|v| (*v >> 16) >= npi)?;
         if v >> 16 != npi {
             return None;
         }
@@ -341,5 +375,36 @@ mod tests {
         assert_eq!(t.get(1111111111).map(|x| x.1), Some(Bucket::Psychologist));
         assert_eq!(t.get(1111111112), None);
         assert_eq!(t.state_index("ny"), Some(1));
+        assert_eq!(t.get(0), None);
+        assert_eq!(t.get(u64::MAX), None);
+        assert_eq!(BhNpis::default().get(1234567890), None);
+    }
+
+    #[test]
+    fn indexed_lookup_matches_a_binary_search() {
+        let mut x: u64 = 88172645463325252;
+        let mut npis: Vec<u64> = (0..5000)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Clustered and spread: runs of neighbours and random ten-digit numbers.
+                if i % 3 == 0 {
+                    1_500_000_000 + i
+                } else {
+                    1_000_000_000 + x % 9_000_000_000
+                }
+            })
+            .collect();
+        let t = BhNpis::from_rows(npis.iter().map(|n| (*n, "IL".to_string(), Bucket::Lpc)));
+        npis.sort_unstable();
+        npis.dedup();
+        for &n in &npis {
+            assert!(t.get(n).is_some(), "{n}");
+            assert_eq!(t.get(n + 1).is_some(), npis.binary_search(&(n + 1)).is_ok(), "{}", n + 1);
+            assert_eq!(t.get(n - 1).is_some(), npis.binary_search(&(n - 1)).is_ok(), "{}", n - 1);
+        }
+        let one = BhNpis::from_rows([(1234567890, "IL".to_string(), Bucket::Lpc)]);
+        assert!(one.get(1234567890).is_some() && one.get(1234567891).is_none() && one.get(1234567889).is_none());
     }
 }

@@ -497,9 +497,61 @@ fn prefix_xor(mut x: u64) -> u64 {
     x
 }
 
+/// The same masks with AVX2, two 32-byte loads a block.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn masks_avx2(block: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::*;
+    // SAFETY (for the whole body): the caller checked that the CPU has AVX2; both loads are
+    // unaligned and inside the 64-byte block.
+    unsafe {
+        let quote = _mm256_set1_epi8(b'"' as i8);
+        let backslash = _mm256_set1_epi8(b'\\' as i8);
+        let fold = _mm256_set1_epi8(0x20);
+        let open = _mm256_set1_epi8(b'{' as i8);
+        let close = _mm256_set1_epi8(b'}' as i8);
+        let mut m = Masks::default();
+        for k in 0..2 {
+            let v = _mm256_loadu_si256(block.as_ptr().add(32 * k) as *const __m256i);
+            let folded = _mm256_or_si256(v, fold);
+            let bits = |x: __m256i| (_mm256_movemask_epi8(x) as u32 as u64) << (32 * k);
+            m.quote |= bits(_mm256_cmpeq_epi8(v, quote));
+            m.backslash |= bits(_mm256_cmpeq_epi8(v, backslash));
+            m.open |= bits(_mm256_cmpeq_epi8(folded, open));
+            m.close |= bits(_mm256_cmpeq_epi8(folded, close));
+            m.curly |= bits(_mm256_slli_epi16(v, 2));
+        }
+        m
+    }
+}
+
 impl Deep {
     /// Scans from `i`; the index of the byte that closes the region, or None when `buf` ends first.
-    fn skip(&mut self, buf: &[u8], mut i: usize, base: u64) -> Result<Option<usize>, SplitError> {
+    fn skip(&mut self, buf: &[u8], i: usize, base: u64) -> Result<Option<usize>, SplitError> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { self.skip_avx2(buf, i, base) };
+        }
+        self.skip_with(buf, i, base, masks)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn skip_avx2(&mut self, buf: &[u8], i: usize, base: u64) -> Result<Option<usize>, SplitError> {
+        // SAFETY: this function runs only where AVX2 is available.
+        self.skip_with(buf, i, base, |b| unsafe { masks_avx2(b) })
+    }
+
+    #[inline(always)]
+    fn skip_with(
+        &mut self,
+        buf: &[u8],
+        mut i: usize,
+        base: u64,
+        masks: impl Fn(&[u8; 64]) -> Masks,
+    ) -> Result<Option<usize>, SplitError> {
         let n = buf.len();
         let mismatch = |at: usize| SplitError {
             offset: base + at as u64,
@@ -668,6 +720,11 @@ mod tests {
                 *b = if round % 3 == 0 { x as u8 } else { b"\"\\{}[]a,:0 \xFB\xFD\xDB"[(x % 14) as usize] };
             }
             assert_eq!(masks(&block), masks_plain(&block), "{block:?}");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2.
+                assert_eq!(unsafe { masks_avx2(&block) }, masks_plain(&block), "{block:?}");
+            }
         }
         // Quotes at 1, 4 and 7: inside from 1 to 3 and from 7 on.
         assert_eq!(prefix_xor(0b1001_0010), 0xFFFF_FFFF_FFFF_FF8E);
