@@ -2,132 +2,17 @@
 //! would run them, the clock is moved by hand, and the scheduler's `tick` posts through a
 //! recording delivery. What the practice sees in its channel is asserted message by message.
 
-use chrono::{DateTime, Utc};
-use raterise::scheduler::{self, Delivery, DeliveryError, SchedulerSettings, TickReport};
+#[allow(dead_code)] // each test file uses part of the harness
+#[path = "support/reminders_world.rs"]
+mod world;
+use world::*;
+
+use raterise::scheduler::{self, DeliveryError, SchedulerSettings};
 use raterise_commands::clock::ManualClock;
 use raterise_commands::command_line;
-use raterise_commands::reply::Reply;
 use raterise_commands::store::Store;
-use raterise_commands::{dispatch, Actor, Ctx, Invocation, Outcome, Platform, Tenant};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
-
-const GUILD: &str = "1100000000000000001";
-const CHANNEL: &str = "1100000000000000009";
-
-/// One message the scheduler posted.
-#[derive(Debug, Clone)]
-struct Posted {
-    channel: String,
-    nonce: String,
-    reply: Reply,
-}
-
-/// A delivery that records what it is asked to post, answering with scripted failures first.
-#[derive(Default)]
-struct Recording {
-    posted: Mutex<Vec<Posted>>,
-    failures: Mutex<VecDeque<DeliveryError>>,
-}
-
-impl Recording {
-    fn take(&self) -> Vec<Posted> {
-        std::mem::take(&mut *self.posted.lock().unwrap())
-    }
-}
-
-impl Delivery for Recording {
-    fn platforms(&self) -> &[&'static str] {
-        &["discord"]
-    }
-
-    async fn post(&self, channel_id: &str, reply: &Reply, nonce: &str) -> Result<Vec<String>, DeliveryError> {
-        if let Some(e) = self.failures.lock().unwrap().pop_front() {
-            return Err(e);
-        }
-        let mut posted = self.posted.lock().unwrap();
-        posted.push(Posted { channel: channel_id.into(), nonce: nonce.into(), reply: reply.clone() });
-        Ok(vec![format!("{}", 1_500_000_000_000_000_000u64 + posted.len() as u64)])
-    }
-}
-
-struct World {
-    ctx: Ctx,
-    clock: ManualClock,
-    delivery: Arc<Recording>,
-}
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-impl World {
-    async fn new(start: &str) -> World {
-        let clock = ManualClock::new(at(start));
-        let store = Store::open_in_memory().await.unwrap();
-        let ctx = Ctx::new(store, Arc::new(clock.clone())).await.unwrap();
-        World { ctx, clock, delivery: Arc::new(Recording::default()) }
-    }
-
-    fn set(&self, now: &str) {
-        self.clock.set(at(now));
-    }
-
-    async fn run(&self, line: &str) -> Result<Outcome, String> {
-        let tenant = Some(Tenant { platform: Platform::Discord, external_id: GUILD.into() });
-        let actor = Actor { id: "80351110224678912".into(), name: "dana".into(), can_manage: true, roles: vec![] };
-        let inv = Invocation::from_line(line, tenant, actor, Some(CHANNEL.into())).map_err(|e| e.user_message())?;
-        dispatch(&self.ctx, &inv).await.map_err(|e| e.user_message())
-    }
-
-    async fn ok(&self, line: &str) -> Outcome {
-        self.run(line).await.unwrap_or_else(|e| panic!("`{line}` failed: {e}"))
-    }
-
-    async fn tick(&self) -> TickReport {
-        scheduler::tick(&self.ctx, &self.delivery, "test-worker").await.expect("tick")
-    }
-
-    /// Ticks at `now` and returns what was posted.
-    async fn posts_at(&self, now: &str) -> Vec<Posted> {
-        self.set(now);
-        self.tick().await;
-        self.delivery.take()
-    }
-
-    async fn list(&self) -> raterise_commands::handlers::followups::FollowupList {
-        match self.ok("/followups list").await {
-            Outcome::FollowupList(l) => l,
-            other => panic!("not a list: {other:?}"),
-        }
-    }
-
-    /// A practice in New York with Cigna, a rate on file and reminders going to CHANNEL.
-    async fn practice(&self) {
-        self.ok(&format!(
-            r#"/setup name:"Hudson Therapy" locality:"MANHATTAN, NY" credential:lcsw timezone:America/New_York channel:{CHANNEL}"#
-        ))
-        .await;
-        self.ok("/payer add name:Cigna kind:commercial contact_name:\"Pat Lee\" contact_email:pat@example.com").await;
-        self.ok("/rate set payer:Cigna cpt:90837 amount:118.50 effective:2026-01-01").await;
-    }
-}
-
-fn buttons(p: &Posted) -> Vec<(String, String)> {
-    p.reply.actions.iter().map(|a| (a.label.clone(), a.command_line.clone())).collect()
-}
-
-fn button(p: &Posted, label: &str) -> String {
-    buttons(p)
-        .into_iter()
-        .find(|(l, _)| l == label)
-        .map(|(_, c)| c)
-        .unwrap_or_else(|| panic!("no {label} button in {:?}", buttons(p)))
-}
-
-fn text(p: &Posted) -> String {
-    p.reply.to_text()
-}
+use raterise_commands::{Ctx, Outcome};
+use std::sync::Arc;
 
 #[tokio::test]
 async fn follow_ups_every_fourteen_days_until_the_payer_answers_then_nothing() {

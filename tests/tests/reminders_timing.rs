@@ -1,131 +1,13 @@
 //! Issue 10, section 5, through the scheduler with an injected clock: back-dated data is
 //! summarised once instead of posted reminder by reminder; a credential earned on a date opens a
-//! window shown in /timing and posted as a reminder. (Harness as in reminders_flow.rs.)
+//! window shown in /timing and posted as a reminder. (Harness: support/reminders_world.rs.)
 
-use chrono::{DateTime, Utc};
-use raterise::scheduler::{self, Delivery, DeliveryError, TickReport};
-use raterise_commands::clock::ManualClock;
-use raterise_commands::reply::Reply;
-use raterise_commands::store::Store;
-use raterise_commands::{dispatch, Actor, Ctx, Invocation, Outcome, Platform, Tenant};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+#[allow(dead_code)] // each test file uses part of the harness
+#[path = "support/reminders_world.rs"]
+mod world;
+use world::*;
 
-const GUILD: &str = "1100000000000000001";
-const CHANNEL: &str = "1100000000000000009";
-
-/// One message the scheduler posted.
-#[derive(Debug, Clone)]
-struct Posted {
-    reply: Reply,
-}
-
-/// A delivery that records what it is asked to post, answering with scripted failures first.
-#[derive(Default)]
-struct Recording {
-    posted: Mutex<Vec<Posted>>,
-    failures: Mutex<VecDeque<DeliveryError>>,
-}
-
-impl Recording {
-    fn take(&self) -> Vec<Posted> {
-        std::mem::take(&mut *self.posted.lock().unwrap())
-    }
-}
-
-impl Delivery for Recording {
-    fn platforms(&self) -> &[&'static str] {
-        &["discord"]
-    }
-
-    async fn post(&self, channel_id: &str, reply: &Reply, nonce: &str) -> Result<Vec<String>, DeliveryError> {
-        if let Some(e) = self.failures.lock().unwrap().pop_front() {
-            return Err(e);
-        }
-        let mut posted = self.posted.lock().unwrap();
-        let _ = (channel_id, nonce);
-        posted.push(Posted { reply: reply.clone() });
-        Ok(vec![format!("{}", 1_500_000_000_000_000_000u64 + posted.len() as u64)])
-    }
-}
-
-struct World {
-    ctx: Ctx,
-    clock: ManualClock,
-    delivery: Arc<Recording>,
-}
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-impl World {
-    async fn new(start: &str) -> World {
-        let clock = ManualClock::new(at(start));
-        let store = Store::open_in_memory().await.unwrap();
-        let ctx = Ctx::new(store, Arc::new(clock.clone())).await.unwrap();
-        World { ctx, clock, delivery: Arc::new(Recording::default()) }
-    }
-
-    fn set(&self, now: &str) {
-        self.clock.set(at(now));
-    }
-
-    async fn run(&self, line: &str) -> Result<Outcome, String> {
-        let tenant = Some(Tenant { platform: Platform::Discord, external_id: GUILD.into() });
-        let actor = Actor { id: "80351110224678912".into(), name: "dana".into(), can_manage: true, roles: vec![] };
-        let inv = Invocation::from_line(line, tenant, actor, Some(CHANNEL.into())).map_err(|e| e.user_message())?;
-        dispatch(&self.ctx, &inv).await.map_err(|e| e.user_message())
-    }
-
-    async fn ok(&self, line: &str) -> Outcome {
-        self.run(line).await.unwrap_or_else(|e| panic!("`{line}` failed: {e}"))
-    }
-
-    async fn tick(&self) -> TickReport {
-        scheduler::tick(&self.ctx, &self.delivery, "test-worker").await.expect("tick")
-    }
-
-    /// Ticks at `now` and returns what was posted.
-    async fn posts_at(&self, now: &str) -> Vec<Posted> {
-        self.set(now);
-        self.tick().await;
-        self.delivery.take()
-    }
-
-    async fn list(&self) -> raterise_commands::handlers::followups::FollowupList {
-        match self.ok("/followups list").await {
-            Outcome::FollowupList(l) => l,
-            other => panic!("not a list: {other:?}"),
-        }
-    }
-
-    /// A practice in New York with Cigna, a rate on file and reminders going to CHANNEL.
-    async fn practice(&self) {
-        self.ok(&format!(
-            r#"/setup name:"Hudson Therapy" locality:"MANHATTAN, NY" credential:lcsw timezone:America/New_York channel:{CHANNEL}"#
-        ))
-        .await;
-        self.ok("/payer add name:Cigna kind:commercial contact_name:\"Pat Lee\" contact_email:pat@example.com").await;
-        self.ok("/rate set payer:Cigna cpt:90837 amount:118.50 effective:2026-01-01").await;
-    }
-}
-
-fn buttons(p: &Posted) -> Vec<(String, String)> {
-    p.reply.actions.iter().map(|a| (a.label.clone(), a.command_line.clone())).collect()
-}
-
-fn button(p: &Posted, label: &str) -> String {
-    buttons(p)
-        .into_iter()
-        .find(|(l, _)| l == label)
-        .map(|(_, c)| c)
-        .unwrap_or_else(|| panic!("no {label} button in {:?}", buttons(p)))
-}
-
-fn text(p: &Posted) -> String {
-    p.reply.to_text()
-}
+use raterise_commands::Outcome;
 
 #[tokio::test]
 async fn back_dated_data_is_summarised_once_not_posted_one_by_one() {
